@@ -1,0 +1,17 @@
+// Options every source has. Spread `sourceCommonShape` into a source's `z.strictObject({...})`.
+import { z } from 'zod';
+import { duration } from '../config/units';
+
+export const sourceCommonShape = {
+  interval: duration()
+    .prefault('15s')
+    .describe('How often a polled source collects. Ignored by streaming sources (logs, journald).'),
+  cron: z
+    .string()
+    .optional()
+    .describe('Cron expression (node-cron, seconds allowed: "*/10 * * * * *") used instead of `interval`.'),
+  labels: z
+    .record(z.string(), z.string())
+    .prefault({})
+    .describe('Extra labels added to every sample and log record of this source.'),
+};
