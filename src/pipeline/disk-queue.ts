@@ -1,0 +1,334 @@
+// DiskQueue: one sink's undelivered records, on disk under `<dataDir>/queues/<sink>/`.
+//
+//    cursor.json = { segment: 41, offset: 1200 }   (persisted: the first record not yet acknowledged)
+//          │
+//          ▼
+//   ┌──────────────── 41.seg ────────────────┐┌──────────── 42.seg ─────────────┐┌── 43.seg (write) ──┐
+//   │ acked │ in flight │ acked │ in flight  ││ in flight │ unread ...          ││ unread ...         │
+//   └───────┴───────────┴───────┴────────────┘└───────────┴─────────────────────┘└────────────────────┘
+//           ▲ ack cursor                                   ▲ read cursor                           ▲ write cursor
+//
+// - push() appends frames (length + CRC32 + JSON) at the write cursor; a full segment is closed and the next
+//   one opened. Appends are not fsynced: they only need to survive `kill -9`, which the page cache does.
+// - read() hands out the next records from the read cursor as a batch; the batch is "in flight" until ack().
+// - ack() may arrive out of order (request.concurrency > 1). The ack cursor, and cursor.json, move only over
+//   a prefix of acknowledged batches; a segment is unlinked once the ack cursor has left it, after cursor.json
+//   was rewritten (so a crash in between leaves a stale segment that start-up deletes, never a lost one).
+// - On start, every segment from cursor.json on is scanned; a torn or corrupt tail is skipped with a warn line
+//   naming the file and offset and `fta_buffer_corrupt_records_total`, never a crash. Writing always resumes in
+//   a fresh segment, so new frames never follow garbage.
+// - The bound (`buffer.max_size`) counts bytes not yet acknowledged; disk use may exceed it by one segment.
+//   Memory stays bounded: only the in-flight batches are decoded.
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { TelemetryRecord } from '../model';
+import { AckTracker } from './ack-tracker';
+import type { BufferBatch, BufferCounters, RecordBuffer } from './buffer';
+import { StoppingError } from './buffer';
+import { checkFrame, encodeFrames, FRAME_HEADER } from './frame';
+import { Notifier } from './notifier';
+import { listSegmentIds, readCursor, scanSegment, segmentPath, writeCursor, CURSOR_FILE, type Position } from './segments';
+
+export type WhenFull = 'block' | 'drop_newest' | 'drop_oldest';
+
+export interface DiskQueueOptions {
+  /** `<dataDir>/queues/<sink>`; created when missing. */
+  dir: string;
+  /** Sink name, for messages. */
+  sink: string;
+  maxBytes: number;
+  whenFull: WhenFull;
+  /** Roll to a new segment file past this size; default max_size/16 clamped to [64KiB, 32MiB]. */
+  segmentBytes?: number;
+  logger: Logger;
+  counters: BufferCounters;
+}
+
+interface Segment {
+  id: number;
+  path: string;
+  /** End of the valid frames: reads stop here. */
+  size: number;
+  /** Valid frames after `start` (the persisted offset for the first segment, else 0). */
+  events: number;
+}
+
+export class DiskQueue implements RecordBuffer {
+  private readonly segments: Segment[] = [];
+  private writeSeg!: Segment;
+  private writeFd = -1;
+  private readSeg!: Segment;
+  private readOff = 0;
+  private readEventsInSeg = 0;
+  private readFd = -1;
+  private readFdSeg = -1;
+  private readBuf = Buffer.allocUnsafe(1 << 20);
+  private ack: Position;
+  private readonly tracker = new AckTracker<Position>();
+  private unreadE = 0;
+  private unreadB = 0;
+  private inflightE = 0;
+  private inflightB = 0;
+  private closed = false;
+  private readonly closing = new AbortController();
+  private readonly pushed = new Notifier();
+  private readonly freed = new Notifier();
+  private readonly segmentBytes: number;
+
+  static open(options: DiskQueueOptions): DiskQueue {
+    return new DiskQueue(options);
+  }
+
+  private constructor(private readonly o: DiskQueueOptions) {
+    this.segmentBytes = o.segmentBytes ?? Math.min(32 << 20, Math.max(64 << 10, Math.floor(o.maxBytes / 16)));
+    mkdirSync(o.dir, { recursive: true });
+    rmSync(`${o.dir}/${CURSOR_FILE}.tmp`, { force: true });
+    const { cursor, problem } = readCursor(o.dir);
+    const ids = listSegmentIds(o.dir);
+    if (problem) o.logger.warn({ sink: o.sink, file: `${o.dir}/${CURSOR_FILE}` }, `disk queue position unreadable (${problem}); replaying every segment (duplicates possible, nothing lost)`);
+    const start: Position = cursor ?? { segment: ids[0] ?? 1, offset: 0 };
+    for (const id of ids) {
+      // Left over when a crash hit between rewriting cursor.json and unlinking a consumed segment.
+      if (id < start.segment) unlinkSync(segmentPath(o.dir, id));
+      else this.segments.push(this.replay(id, id === start.segment ? start.offset : 0));
+    }
+    this.ack = this.segments.length && this.segments[0]!.id === start.segment ? start : { segment: this.segments[0]?.id ?? start.segment, offset: 0 };
+    this.openWriteSegment(Math.max(start.segment, (ids.at(-1) ?? 0) + 1));
+    this.readSeg = this.segments[0]!;
+    this.readOff = this.ack.offset;
+    this.persistAck(this.ack, false);
+  }
+
+  /** Scans one segment at start-up; a bad tail is logged, counted and left unread. */
+  private replay(id: number, from: number): Segment {
+    const path = segmentPath(this.o.dir, id);
+    const scan = scanSegment(path, from);
+    if (scan.corrupt) {
+      this.o.logger.warn({ sink: this.o.sink, file: path, offset: scan.corrupt.offset }, `disk queue: skipping corrupt data in ${path} at offset ${scan.corrupt.offset} (${scan.corrupt.reason}); counted in fta_buffer_corrupt_records_total`);
+      this.o.counters.corrupt(1);
+    }
+    this.unreadE += scan.events;
+    this.unreadB += scan.bytes;
+    return { id, path, size: scan.end, events: scan.events };
+  }
+
+  private openWriteSegment(id: number): void {
+    if (this.writeFd >= 0) closeSync(this.writeFd);
+    const seg: Segment = { id, path: segmentPath(this.o.dir, id), size: 0, events: 0 };
+    this.writeFd = openSync(seg.path, 'wx');
+    this.segments.push(seg);
+    this.writeSeg = seg;
+  }
+
+  get unreadEvents(): number { return this.unreadE; }
+  get unreadBytes(): number { return this.unreadB; }
+  get queuedEvents(): number { return this.unreadE + this.inflightE; }
+  get queuedBytes(): number { return this.unreadB + this.inflightB; }
+  get diskBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s === this.writeSeg ? s.size : statSize(s.path);
+    return total;
+  }
+
+  nextPush(signal?: AbortSignal): Promise<void> {
+    return this.pushed.next(signal);
+  }
+
+  async push(records: TelemetryRecord[]): Promise<void> {
+    if (this.closed) throw new StoppingError(this.o.sink);
+    if (records.length === 0) return;
+    const { buf, offsets, sizes } = encodeFrames(records);
+    this.o.counters.received(records.length, sizes.reduce((a, b) => a + b, 0));
+    const n = records.length;
+    let i = 0;
+    while (i < n) {
+      if (this.closed) throw new StoppingError(this.o.sink);
+      let j = i;
+      while (j < n && this.queuedBytes + offsets[j + 1]! - offsets[i]! <= this.o.maxBytes) j++;
+      // A record larger than the whole bound still goes in when the queue is empty, or it could never pass.
+      if (j === i && this.queuedEvents === 0) j = i + 1;
+      if (j > i) {
+        this.append(buf, offsets, i, j);
+        i = j;
+        continue;
+      }
+      if (this.o.whenFull === 'block') {
+        // Because the producer must not commit what was not taken, it waits here until acks free space.
+        await this.freed.next(this.closing.signal);
+      } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1]! - offsets[i]!)) {
+        let bytes = 0;
+        for (let k = i; k < n; k++) bytes += sizes[k]!;
+        this.o.counters.dropped(n - i, bytes);
+        return;
+      }
+    }
+  }
+
+  private append(buf: Buffer, offsets: number[], i: number, j: number): void {
+    let at = offsets[i]!;
+    const end = offsets[j]!;
+    while (at < end) at += writeSync(this.writeFd, buf, at, end - at);
+    this.writeSeg.size += end - offsets[i]!;
+    this.writeSeg.events += j - i;
+    this.unreadE += j - i;
+    this.unreadB += end - offsets[i]!;
+    if (this.writeSeg.size >= this.segmentBytes) this.openWriteSegment(this.writeSeg.id + 1);
+    this.pushed.notify();
+  }
+
+  /** Discards unread records from the head until `need` more bytes fit; false when nothing unread is left. */
+  private dropOldest(need: number): boolean {
+    while (this.queuedBytes + need > this.o.maxBytes) {
+      const batch = this.take(1000, Math.max(need, 1), false);
+      if (!batch) return false;
+      this.o.counters.dropped(batch.count, batch.payloadBytes);
+      this.settle(this.tracker.ack(batch.id));
+    }
+    return true;
+  }
+
+  read(maxEvents: number, maxBytes: number): BufferBatch | undefined {
+    const b = this.take(maxEvents, maxBytes, true);
+    return b && { id: b.id, records: b.records, sizes: b.sizes, bytes: b.payloadBytes };
+  }
+
+  /** Takes frames from the read cursor, within one segment; decodes them unless they are being dropped. */
+  private take(maxEvents: number, maxBytes: number, decode: boolean) {
+    while (this.unreadE > 0) {
+      if (this.readOff >= this.readSeg.size) {
+        if (this.readSeg === this.writeSeg) return undefined;
+        this.readSeg = this.segments[this.segments.indexOf(this.readSeg) + 1]!;
+        this.readOff = 0;
+        this.readEventsInSeg = 0;
+        continue;
+      }
+      const avail = this.readSeg.size - this.readOff;
+      let want = Math.min(avail, maxBytes + FRAME_HEADER * Math.min(maxEvents, 1024));
+      for (;;) {
+        const got = this.fill(want);
+        const records: TelemetryRecord[] = [];
+        const sizes: number[] = [];
+        let at = 0;
+        let payloadBytes = 0;
+        let count = 0;
+        while (count < maxEvents && at < got) {
+          const f = checkFrame(this.readBuf, at, got);
+          if (f.kind === 'corrupt' || (f.kind === 'incomplete' && want === avail)) {
+            if (count > 0) break; // hand out the good frames first; the bad one is met at the next read
+            this.skipCorrupt(f.kind === 'corrupt' ? f.reason : 'truncated record');
+            break;
+          }
+          if (f.kind === 'incomplete') break;
+          const size = f.end - f.payloadStart;
+          if (count > 0 && payloadBytes + size > maxBytes) break;
+          if (decode) records.push(JSON.parse(this.readBuf.toString('utf8', f.payloadStart, f.end)) as TelemetryRecord);
+          sizes.push(size);
+          payloadBytes += size;
+          count++;
+          at = f.end;
+        }
+        if (count === 0) {
+          const first = checkFrame(this.readBuf, 0, got);
+          // The first frame is larger than what was read: read exactly that much and try again.
+          if (first.kind === 'incomplete' && this.readOff < this.readSeg.size && want < avail) {
+            want = Math.min(avail, first.need);
+            continue;
+          }
+          break; // corrupt: skipCorrupt moved the cursor; look again
+        }
+        this.readOff += at;
+        this.readEventsInSeg += count;
+        this.unreadE -= count;
+        this.unreadB -= at;
+        this.inflightE += count;
+        this.inflightB += at;
+        const id = this.tracker.add({ segment: this.readSeg.id, offset: this.readOff }, count, at);
+        return { id, records, sizes, payloadBytes, count };
+      }
+    }
+    return undefined;
+  }
+
+  private fill(want: number): number {
+    if (this.readFdSeg !== this.readSeg.id) {
+      if (this.readFd >= 0) closeSync(this.readFd);
+      this.readFd = openSync(this.readSeg.path, 'r');
+      this.readFdSeg = this.readSeg.id;
+    }
+    if (this.readBuf.length < want) this.readBuf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const r = readSync(this.readFd, this.readBuf, got, want - got, this.readOff + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return got;
+  }
+
+  /** The rest of the read segment is unreadable (changed under us after start-up): skip it, count it, go on. */
+  private skipCorrupt(reason: string): void {
+    const seg = this.readSeg;
+    this.o.logger.warn({ sink: this.o.sink, file: seg.path, offset: this.readOff }, `disk queue: skipping corrupt data in ${seg.path} at offset ${this.readOff} (${reason}); counted in fta_buffer_corrupt_records_total`);
+    this.o.counters.corrupt(1);
+    const lostEvents = seg.events - this.readEventsInSeg;
+    const lostBytes = seg.size - this.readOff;
+    this.unreadE -= lostEvents;
+    this.unreadB -= lostBytes;
+    seg.events = this.readEventsInSeg;
+    seg.size = this.readOff;
+    // New frames must not land behind the garbage, or they would be unreachable.
+    if (seg === this.writeSeg) this.openWriteSegment(seg.id + 1);
+  }
+
+  ack(batchId: number): void {
+    this.settle(this.tracker.ack(batchId));
+  }
+
+  private settle(acked: { events: number; bytes: number; advancedTo?: Position }): void {
+    this.inflightE -= acked.events;
+    this.inflightB -= acked.bytes;
+    if (acked.advancedTo) this.persistAck(acked.advancedTo, false);
+    this.freed.notify();
+  }
+
+  /** Moves the ack cursor; rewrites cursor.json before unlinking the segments it has left. */
+  private persistAck(pos: Position, sync: boolean): void {
+    let p = pos;
+    const consumed: Segment[] = [];
+    while (this.segments[0] !== this.writeSeg && this.segments[0]!.id <= p.segment && (this.segments[0]!.id < p.segment || p.offset >= this.segments[0]!.size)) {
+      consumed.push(this.segments.shift()!);
+      p = { segment: this.segments[0]!.id, offset: 0 };
+    }
+    this.ack = p;
+    writeCursor(this.o.dir, p, sync);
+    for (const s of consumed) {
+      if (this.readFdSeg === s.id) {
+        closeSync(this.readFd);
+        this.readFd = -1;
+        this.readFdSeg = -1;
+      }
+      unlinkSync(s.path);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    // A clean shutdown is the one moment worth an fsync: the host may go down right after.
+    fsyncSync(this.writeFd);
+    closeSync(this.writeFd);
+    if (this.readFd >= 0) closeSync(this.readFd);
+    this.readFd = -1;
+    this.readFdSeg = -1;
+    this.persistAck(this.ack, true);
+  }
+}
+
+function statSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,125 @@
+// Samples → InfluxDB line protocol, one line per sample:
+//   <measurement>[,<tag>=<value>…] <field>=<float> <timestamp>
+//
+// Hand-written rather than through the `influx` npm package: that client renders each point through a generic
+// escaper and sends through its own retrying pool, which hides 413 and partial-write answers the SinkRunner
+// must see, has no gzip and speaks only the 1.x API. Line protocol for numeric fields is a few lines.
+//
+// Typing decision: every value is written as a FLOAT (no `i` suffix). The model carries a JS double and no
+// "is integer" flag; writing whole numbers as integers would make a counter's field integer on one scrape and
+// float on the next (e.g. Flink's numRecordsIn vs a rate), and InfluxDB refuses the second with a "field type
+// conflict" for the life of the shard. Floats are exact for integers up to 2^53.
+import type { Sample, TelemetryRecord } from '../../model';
+import type { InfluxDbConfig } from './schema';
+
+/** Measurement names: comma and space end the measurement, so both are escaped. */
+export function escapeMeasurement(s: string): string {
+  return /[, ]/.test(s) ? s.replace(/[, ]/g, '\\$&') : s;
+}
+
+/** Tag keys, tag values and field keys: comma, equals sign and space are escaped. */
+export function escapeKey(s: string): string {
+  return /[,= ]/.test(s) ? s.replace(/[,= ]/g, '\\$&') : s;
+}
+
+/**
+ * Why a name cannot be written faithfully, or undefined. Line protocol has no escape for a newline in names or
+ * tags, and a trailing backslash would escape the separator after it; a line starting with '#' is a comment.
+ */
+function unwritable(what: string, s: string): string | undefined {
+  if (/[\n\r]/.test(s)) return `${what} ${JSON.stringify(s)} contains a line break, which line protocol cannot carry; rewrite it with a relabel transform`;
+  if (s.endsWith('\\')) return `${what} ${JSON.stringify(s)} ends with a backslash, which line protocol would read as an escape; rewrite it with a relabel transform`;
+  return undefined;
+}
+
+export interface InfluxMapping {
+  measurementPerMetric: boolean;
+  measurement: string;
+  field: string;
+  precision: InfluxDbConfig['precision'];
+}
+
+/** The unescaped measurement and field key a sample is written to; partial-write answers name these. */
+export function target(sample: Sample, m: InfluxMapping): { measurement: string; field: string } {
+  return m.measurementPerMetric ? { measurement: sample.name, field: m.field } : { measurement: m.measurement, field: sample.name };
+}
+
+/** Milliseconds → the configured precision, as text (ns exceeds 2^53, so it is appended zeros, not arithmetic). */
+function timestamp(ms: number, precision: InfluxDbConfig['precision']): string {
+  const whole = Math.floor(ms);
+  switch (precision) {
+    case 'ms':
+      return String(whole);
+    case 's':
+      return String(Math.floor(whole / 1000));
+    case 'us':
+      return whole === 0 ? '0' : whole + '000';
+    case 'ns':
+      return whole === 0 ? '0' : whole + '000000';
+  }
+}
+
+/** One line, or the reason the sample cannot be written. */
+export function encodeLine(sample: Sample, m: InfluxMapping): string | { reason: string } {
+  const { measurement, field } = target(sample, m);
+  if (!measurement) return { reason: 'sample has no metric name' };
+  if (measurement.startsWith('#')) return { reason: `measurement "${measurement}" starts with '#', which line protocol reads as a comment` };
+  const bad = unwritable('measurement', measurement) ?? unwritable('field key', field);
+  if (bad) return { reason: bad };
+  let line = escapeMeasurement(measurement);
+  // Tags sorted by key: InfluxDB's recommendation (it sorts them itself otherwise) and a stable series key.
+  const keys = Object.keys(sample.labels).sort();
+  for (const k of keys) {
+    const v = sample.labels[k]!;
+    // An empty tag value is not allowed in line protocol; InfluxDB treats an absent tag as empty anyway.
+    if (v === '' || k === '') continue;
+    const why = unwritable(`label ${k}`, k) ?? unwritable(`value of label ${k}`, v);
+    if (why) return { reason: why };
+    line += ',' + escapeKey(k) + '=' + escapeKey(v);
+  }
+  return line + ' ' + escapeKey(field) + '=' + String(sample.value) + ' ' + timestamp(sample.timestampMs, m.precision);
+}
+
+export interface EncodedLines {
+  /** Newline-joined line protocol. */
+  body: string;
+  /** One entry per line in `body`: the line text and its batch index (for partial-write answers). */
+  lines: string[];
+  indices: number[];
+  rejected: Array<{ index: number; reason: string }>;
+  /** NaN/±Inf values left out: InfluxDB refuses them ("invalid number") and would fail the whole line. */
+  nonFinite: number;
+  /** Staleness markers left out: they mean "series ended" in Prometheus and have no InfluxDB equivalent. */
+  stale: number;
+}
+
+export function encodeBatch(records: readonly TelemetryRecord[], m: InfluxMapping): EncodedLines {
+  const out: EncodedLines = { body: '', lines: [], indices: [], rejected: [], nonFinite: 0, stale: 0 };
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.kind !== 'sample') {
+      out.rejected.push({ index: i, reason: 'influxdb takes samples only; a log record was routed here' });
+      continue;
+    }
+    if (r.stale) {
+      out.stale++;
+      continue;
+    }
+    if (!Number.isFinite(r.value)) {
+      out.nonFinite++;
+      continue;
+    }
+    if (!Number.isFinite(r.timestampMs)) {
+      out.rejected.push({ index: i, reason: `timestamp ${r.timestampMs} of ${r.name} is not a number` });
+      continue;
+    }
+    const line = encodeLine(r, m);
+    if (typeof line === 'string') {
+      out.lines.push(line);
+      out.indices.push(i);
+    } else out.rejected.push({ index: i, reason: line.reason });
+  }
+  out.body = out.lines.join('\n');
+  return out;
+}
+

@@ -1,0 +1,136 @@
+// The PostgreSQL side of the sink: the pool (TLS per sslmode), one transaction per batch, and the classification
+// of every failure into a SendResult by SQLSTATE. It never sleeps or retries: the SinkRunner owns time.
+import { readFileSync } from 'node:fs';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { SendResult } from '../../model/send-result';
+import { classifyNetworkError } from '../shared/http';
+import type { EncodedBatch } from './encode';
+import { q } from './migrations';
+import type { PostgresConfig } from './schema';
+
+function readPem(field: string, path: string | undefined, where: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${where}.${field}: cannot read "${path}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** sslmode → the `ssl` option of pg (node's tls.connect options), as libpq defines the modes. */
+export function sslOptions(cfg: Pick<PostgresConfig, 'sslmode' | 'ca_file' | 'cert_file' | 'key_file'>, where: string): PoolConfig['ssl'] {
+  if (cfg.sslmode === 'disable') return false;
+  const ca = readPem('ca_file', cfg.ca_file, where);
+  const cert = readPem('cert_file', cfg.cert_file, where);
+  const key = readPem('key_file', cfg.key_file, where);
+  const files = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  if (cfg.sslmode === 'require') return { ...files, rejectUnauthorized: false };
+  // verify-ca: the chain must lead to ca_file, but the host name is not compared.
+  if (cfg.sslmode === 'verify-ca') return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  return { ...files, rejectUnauthorized: true };
+}
+
+export function poolConfig(cfg: PostgresConfig, where: string): PoolConfig {
+  return {
+    ...(cfg.connection_string ? { connectionString: cfg.connection_string } : {}),
+    host: cfg.host,
+    port: cfg.port,
+    user: cfg.user,
+    database: cfg.database,
+    ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+    ssl: sslOptions(cfg, where),
+    max: cfg.pool_size,
+    connectionTimeoutMillis: cfg.request.timeout,
+    // Server-side limit a little under the client's, so a slow statement is cancelled, not left running.
+    statement_timeout: Math.max(1000, cfg.request.timeout - 1000),
+    query_timeout: cfg.request.timeout,
+    idleTimeoutMillis: 60_000,
+    application_name: 'flink-telemetry-agent',
+  };
+}
+
+/**
+ * Inserts. Each is INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING: idempotent (a replayed batch
+ * changes nothing) and one parameter per column.
+ * Chosen over COPY into a temp staging table + INSERT … ON CONFLICT by measurement (bench/postgres.bench.ts,
+ * PostgreSQL 15 on loopback, 2 cores, 1000-row batches): see docs/sinks/postgres.md "Ingestion" for the figures.
+ */
+export function insertStatements(schema: string): { series: string; samples: string; logs: string } {
+  const s = q(schema);
+  const ts = (col: string) => `timestamptz 'epoch' + ${col} * interval '1 millisecond'`;
+  return {
+    series: `INSERT INTO ${s}.series (id, name, labels) SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
+    samples: `INSERT INTO ${s}.samples (series_id, ts, value) SELECT u.id, ${ts('u.ms')}, u.v FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(id, ms, v) ON CONFLICT DO NOTHING`,
+    logs: `INSERT INTO ${s}.logs (id, ts, level, logger, message, thread, component, stream, log_kind, node, cluster, exception, attributes, labels)
+      SELECT u.id, ${ts('u.ms')}, u.level, u.logger, u.message, u.thread, u.component, u.stream, u.kind, u.node, u.cluster, u.exception, u.attributes, u.labels
+        FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[])
+          AS u(id, ms, level, logger, message, thread, component, stream, kind, node, cluster, exception, attributes, labels)
+      ON CONFLICT DO NOTHING`,
+  };
+}
+
+/** One transaction for the whole batch: it is stored entirely or not at all, so a retry never half-duplicates. */
+export async function insertBatch(client: PoolClient, sql: ReturnType<typeof insertStatements>, b: EncodedBatch): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    if (b.series.id.length) await client.query(sql.series, [b.series.id, b.series.name, b.series.labels]);
+    if (b.samples.seriesId.length) await client.query(sql.samples, [b.samples.seriesId, b.samples.tsMs, b.samples.value]);
+    const L = b.logs;
+    if (L.id.length) {
+      await client.query(sql.logs, [L.id, L.tsMs, L.level, L.logger, L.message, L.thread, L.component, L.stream, L.logKind, L.node, L.cluster, L.exception, L.attributes, L.labels]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+export function createPool(cfg: PostgresConfig, where: string): Pool {
+  return new Pool(poolConfig(cfg, where));
+}
+
+/** What the sink does besides answering, when a SQLSTATE says its cached view of the schema is stale. */
+export type Staleness = 'schema' | 'partitions' | undefined;
+
+export interface PgFailure {
+  result: SendResult;
+  stale: Staleness;
+}
+
+/**
+ * A failure → SendResult, by SQLSTATE class (PostgreSQL manual, appendix A). `who` names the sink and the
+ * server (`postgres sink "pg" (postgres@127.0.0.1:5432/telemetry)`) so a log line alone says where to look.
+ */
+export function classifyPgError(err: unknown, who: string): PgFailure {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const retry = (reason: string, stale?: Staleness): PgFailure => ({ result: { kind: 'retry', reason: `${who}: ${reason}` }, stale });
+  const reject = (reason: string): PgFailure => ({ result: { kind: 'reject', reason: `${who}: ${reason}` }, stale: undefined });
+  if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) {
+    // No SQLSTATE: the socket failed (refused, reset, DNS, TLS) or the pool/connect timed out. Retried.
+    const r = classifyNetworkError(err, who);
+    return { result: 'reason' in r ? { kind: 'retry', reason: r.reason } : { kind: 'retry', reason: `${who}: ${message}` }, stale: undefined };
+  }
+  const cls = code.slice(0, 2);
+  // Bad password or role: the operator must fix the config; retrying keeps the data until they do.
+  if (cls === '28') return retry(`authentication failed (${code}: ${message}) — check user and password`);
+  if (code === '3D000') return retry(`${message} (${code}) — check database / connection_string; the sink does not create databases`);
+  // Missing grants are the operator's to fix, like a bad password: keep the data.
+  if (code === '42501') return retry(`permission denied (${code}: ${message}) — grant the role CREATE on the database and ownership of the schema`);
+  // Someone dropped our schema or a table: migrate again, then retry.
+  if (code === '3F000' || code === '42P01') return retry(`${message} (${code}); re-creating the schema`, 'schema');
+  // "no partition of relation … found for row": a partition was dropped under us; re-create it, then retry.
+  if (code === '23514' && /partition/i.test(message)) return retry(`${message} (${code}); re-creating partitions`, 'partitions');
+  // Connection exceptions (08), shutdown / cannot connect now (57P0x), out of resources (53: too many connections,
+  // disk full), serialization failure or deadlock (40), lock timeout (55P03), statement timeout (57014): transient.
+  if (cls === '08' || cls === '53' || cls === '40' || code.startsWith('57P') || code === '55P03' || code === '57014') {
+    return retry(`${message} (${code})`);
+  }
+  // Data exceptions (22: bad value, encoding), syntax/access rule violations (42), integrity violations (23) and
+  // program limits (54): the same rows fail again; dead-letter them with the server's words.
+  if (cls === '22' || cls === '42' || cls === '23' || cls === '54') return reject(`${message} (${code})`);
+  // Anything else (internal error XX, system error 58, …): the server may recover.
+  return retry(`${message} (${code})`);
+}

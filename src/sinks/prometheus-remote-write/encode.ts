@@ -1,0 +1,225 @@
+// Batch of samples → remote-write 1.0 `WriteRequest` protobuf bytes (snappy is applied by the client).
+//
+// Hand-encoded instead of protobufjs: the message set is four fixed messages, and writing straight into one
+// pre-sized Buffer avoids building an object tree per sample. Wire format (proto3, field numbers from the spec):
+//   WriteRequest { repeated TimeSeries timeseries = 1 }            tag 0x0a, length-delimited
+//   TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2 }   tags 0x0a / 0x12
+//   Label        { string name = 1; string value = 2 }             tags 0x0a / 0x12
+//   Sample       { double value = 1; int64 timestamp = 2 }         tag 0x09 (fixed64 LE) / 0x10 (varint)
+// A series' encoded labels are cached by label set: Flink series are stable across scrapes, so after the first
+// batch only the samples are encoded.
+import type { Labels, Sample, TelemetryRecord } from '../../model';
+
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Bound of the label-encoding cache; cleared wholesale when hit (cheap, and churny label sets re-fill it). */
+const LABEL_CACHE_MAX = 200_000;
+
+export interface EncodedBatch {
+  /** Uncompressed WriteRequest bytes. */
+  body: Buffer;
+  /** Batch indices that can never be sent as they are (no name, bad label name, not a sample…), with why.
+   *  Every other index is in `body`, or was merged into a same-timestamp twin that is. */
+  rejected: Array<{ index: number; reason: string }>;
+  /** Samples dropped because a later sample of the same series had the same timestamp (the later one wins). */
+  merged: number;
+  seriesCount: number;
+}
+
+interface SeriesGroup {
+  labels: Buffer;
+  /** Batch indices of this series' samples, in batch order until sorted. */
+  indices: number[];
+}
+
+export function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/** Unsigned varint of a non-negative integer up to 2^53; division rather than `>>>` because `>>>` truncates to 32 bits. */
+function writeVarint(buf: Buffer, offset: number, n: number): number {
+  while (n >= 128) {
+    buf[offset++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[offset++] = n;
+  return offset;
+}
+
+function writeString(buf: Buffer, offset: number, tag: number, s: string): number {
+  const len = Buffer.byteLength(s, 'utf8');
+  buf[offset++] = tag;
+  offset = writeVarint(buf, offset, len);
+  return offset + buf.write(s, offset, len, 'utf8');
+}
+
+/**
+ * The sorted Label messages of one series, each with its TimeSeries field tag, or a reason it is invalid.
+ * `__name__` comes from `name` (a `__name__` key in `labels` is ignored); empty values are left out, which is
+ * what Prometheus does with them anyway (an empty label equals an absent one) and the spec forbids sending them.
+ */
+export function encodeLabels(name: string, labels: Labels): Buffer | string {
+  if (!name) return 'sample has no metric name; remote-write requires __name__';
+  if (!METRIC_NAME_RE.test(name)) return `metric name "${name}" is not a valid Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*); rename it with a relabel transform`;
+  const pairs: Array<[string, string]> = [['__name__', name]];
+  for (const key in labels) {
+    const value = labels[key]!;
+    if (key === '__name__' || value === '') continue;
+    if (!LABEL_NAME_RE.test(key)) return `label name "${key}" of ${name} is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*); rename it with a relabel transform`;
+    pairs.push([key, value]);
+  }
+  // Byte order of ASCII names equals UTF-16 code-unit order, which is what the default comparison uses.
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let size = 0;
+  const lens: number[] = [];
+  for (const [k, v] of pairs) {
+    const kl = Buffer.byteLength(k, 'utf8');
+    const vl = Buffer.byteLength(v, 'utf8');
+    const inner = 1 + varintLength(kl) + kl + 1 + varintLength(vl) + vl;
+    lens.push(inner);
+    size += 1 + varintLength(inner) + inner;
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    buf[o++] = 0x0a; // TimeSeries.labels
+    o = writeVarint(buf, o, lens[i]!);
+    o = writeString(buf, o, 0x0a, pairs[i]![0]);
+    o = writeString(buf, o, 0x12, pairs[i]![1]);
+  }
+  return buf;
+}
+
+/** An unambiguous cache key of (name, labels): every part is length-prefixed, so no value can forge a boundary. */
+function cacheKey(name: string, labels: Labels): string {
+  let key = name.length + ':' + name;
+  for (const k in labels) key += '|' + k.length + ':' + k + labels[k]!.length + ':' + labels[k];
+  return key;
+}
+
+/** Size of one `TimeSeries.samples` entry: tag, length byte, then value (1+8) and timestamp (1+varint). */
+function sampleEntrySize(ts: number): number {
+  return 2 + 9 + 1 + varintLength(ts);
+}
+
+export class RemoteWriteEncoder {
+  private readonly labelCache = new Map<string, Buffer | string>();
+  /** Encoded bytes → the one Buffer for them, so label sets that differ only in key order share a series. */
+  private readonly canonical = new Map<string, Buffer>();
+
+  encode(records: readonly TelemetryRecord[]): EncodedBatch {
+    const rejected: EncodedBatch['rejected'] = [];
+    const series = new Map<Buffer, SeriesGroup>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.kind !== 'sample') {
+        rejected.push({ index: i, reason: 'remote-write takes samples only; a log record was routed here' });
+        continue;
+      }
+      if (!(r.timestampMs >= 0) || !Number.isSafeInteger(Math.floor(r.timestampMs))) {
+        rejected.push({ index: i, reason: `timestamp ${r.timestampMs} of ${r.name} is not a millisecond time after 1970` });
+        continue;
+      }
+      const labels = this.labelsFor(r);
+      if (typeof labels === 'string') {
+        rejected.push({ index: i, reason: labels });
+        continue;
+      }
+      // Keyed by the cached Buffer itself: equal label sets always yield the same Buffer object (see labelsFor).
+      let group = series.get(labels);
+      if (!group) series.set(labels, (group = { labels, indices: [] }));
+      group.indices.push(i);
+    }
+
+    let merged = 0;
+    let total = 0;
+    const tsLens: number[] = [];
+    for (const group of series.values()) {
+      merged += orderAndMerge(group.indices, records as readonly Sample[]);
+      let len = group.labels.length;
+      for (const idx of group.indices) len += sampleEntrySize(Math.floor((records[idx] as Sample).timestampMs));
+      tsLens.push(len);
+      total += 1 + varintLength(len) + len;
+    }
+
+    const body = Buffer.allocUnsafe(total);
+    let o = 0;
+    let s = 0;
+    for (const group of series.values()) {
+      body[o++] = 0x0a; // WriteRequest.timeseries
+      o = writeVarint(body, o, tsLens[s++]!);
+      o += group.labels.copy(body, o);
+      for (const idx of group.indices) {
+        const sample = records[idx] as Sample;
+        const ts = Math.floor(sample.timestampMs);
+        body[o++] = 0x12; // TimeSeries.samples
+        body[o++] = 10 + varintLength(ts);
+        body[o++] = 0x09; // Sample.value, fixed64
+        if (sample.stale) {
+          // Prometheus' staleness marker: the NaN with bits 0x7ff0000000000002, reserved for "series ended".
+          body.writeUInt32LE(0x00000002, o);
+          body.writeUInt32LE(0x7ff00000, o + 4);
+        } else {
+          body.writeDoubleLE(sample.value, o);
+        }
+        o += 8;
+        body[o++] = 0x10; // Sample.timestamp, varint
+        o = writeVarint(body, o, ts);
+      }
+    }
+    return { body, rejected, merged, seriesCount: series.size };
+  }
+
+  private labelsFor(sample: Sample): Buffer | string {
+    const key = cacheKey(sample.name, sample.labels);
+    let cached = this.labelCache.get(key);
+    if (cached === undefined) {
+      if (this.labelCache.size >= LABEL_CACHE_MAX) {
+        this.labelCache.clear();
+        this.canonical.clear();
+      }
+      cached = encodeLabels(sample.name, sample.labels);
+      if (typeof cached !== 'string') {
+        const bytes = cached.toString('latin1');
+        const first = this.canonical.get(bytes);
+        if (first) cached = first;
+        else this.canonical.set(bytes, cached);
+      }
+      this.labelCache.set(key, cached);
+    }
+    return cached;
+  }
+}
+
+/**
+ * Sorts a series' samples by timestamp (the spec requires ascending order within a series) and keeps only the
+ * last of samples sharing a timestamp: sample identity is (series, timestamp), so the later one is the newer
+ * value, and Prometheus would reject the whole request with "duplicate sample for timestamp" otherwise.
+ * Returns how many were merged away; `indices` is rewritten in place.
+ */
+function orderAndMerge(indices: number[], records: readonly Sample[]): number {
+  let sorted = true;
+  for (let k = 1; k < indices.length; k++) {
+    if (records[indices[k]!]!.timestampMs <= records[indices[k - 1]!]!.timestampMs) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return 0;
+  // Stable sort keeps batch order among equal timestamps, so "last" below means "last in the batch".
+  indices.sort((a, b) => Math.floor(records[a]!.timestampMs) - Math.floor(records[b]!.timestampMs));
+  let w = 0;
+  for (let k = 0; k < indices.length; k++) {
+    const next = indices[k + 1];
+    if (next !== undefined && Math.floor(records[next]!.timestampMs) === Math.floor(records[indices[k]!]!.timestampMs)) continue;
+    indices[w++] = indices[k]!;
+  }
+  const merged = indices.length - w;
+  indices.length = w;
+  return merged;
+}

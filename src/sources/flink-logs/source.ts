@@ -1,0 +1,327 @@
+// The flink_logs source: finds files, follows them through rotation, batches records and commits each file's
+// offset only after `emit` resolved (every sink durably took the batch), so a crash replays, never loses.
+// Record ids are (node, dev, inode, fingerprint, byte offset): a replay produces the same ids.
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Counter, Gauge } from '../../component';
+import type { LogRecord } from '../../model';
+import type { Source, SourceContext } from '../types';
+import { componentFromName } from './component-name';
+import { expandGlobs, findSibling, lastLineEnd, lineStartBefore, openWithIdentity, type OpenedFile } from './discovery';
+import { identityKey, type FileIdentity } from './file-identity';
+import { FileTailer, type TailerCounters } from './file-tailer';
+import { compileLayout, everyLineLayout, flinkDefaultLayout, type LineLayout } from './layout';
+import { buildRecord, MultilineAssembler, type AssemblerCounters, type PendingRecord } from './record-builder';
+import type { FlinkLogsConfig } from './schema';
+import { ZoneClock } from './timezone';
+
+/** What `ctx.state` keeps per file (key: `file:<dev>:<ino>:<fp>`). */
+export interface SavedOffset {
+  path: string;
+  offset: number;
+  fpLen: number;
+}
+
+const MAX_CHUNKS_PER_TURN = 16;
+const PREVIEW_BYTES = 256 * 1024;
+
+export class FlinkLogsSource implements Source {
+  private readonly tailers = new Map<string, FileTailer>();
+  /** Active (not draining) tailers by `dev:ino`: a file renamed into another globbed name keeps its tailer. */
+  private readonly byInode = new Map<string, FileTailer>();
+  private readonly closing = new Set<FileTailer>();
+  private batch: LogRecord[] = [];
+  private batchSince = 0;
+  private rescanSoon = false;
+  private wake: (() => void) | undefined;
+  private readonly logLayout: LineLayout;
+  private readonly c: {
+    records: Counter; unparsed: Counter; truncated: Counter; invalid: Counter; dropped: Counter; lines: Counter;
+    rotations: Counter; truncations: Counter; reused: Counter; lost: Counter; readErrors: Counter; files: Gauge;
+  };
+  readonly tailerCounters: TailerCounters;
+  readonly assemblerCounters: AssemblerCounters;
+
+  constructor(private readonly cfg: FlinkLogsConfig, private readonly ctx: SourceContext) {
+    const m = ctx.metrics;
+    this.c = {
+      records: m.counter('log_records_total', 'Log records handed to the pipeline (a stack trace is one record).'),
+      lines: m.counter('log_lines_total', 'Lines read from log files.'),
+      unparsed: m.counter('log_unparsed_lines_total', 'Lines that start a record without a recognisable header (kept, level INFO).'),
+      truncated: m.counter('log_lines_truncated_total', 'Lines longer than max_line_bytes, cut.'),
+      invalid: m.counter('log_invalid_utf8_lines_total', 'Lines with invalid UTF-8 or binary bytes, kept with U+FFFD.'),
+      dropped: m.counter('log_multiline_lines_dropped_total', 'Continuation lines beyond max_multiline_lines, dropped.'),
+      rotations: m.counter('log_rotations_total', 'Files renamed away or deleted; read to their end before closing.'),
+      truncations: m.counter('log_truncations_total', 'Files that shrank (copytruncate); read again from offset 0.'),
+      reused: m.counter('log_inode_reuse_total', 'Known inodes found holding other content; read as new files.'),
+      lost: m.counter('log_files_vanished_total', 'Files with a saved offset that were gone at start-up (unread rest, if any, is lost).'),
+      readErrors: m.counter('log_read_errors_total', 'Failed reads of a followed file.'),
+      files: m.gauge('log_files_open', 'Files being followed.'),
+    };
+    this.tailerCounters = { lines: (n) => this.c.lines.inc(n), truncatedLine: () => this.c.truncated.inc(), invalidUtf8: () => this.c.invalid.inc() };
+    this.assemblerCounters = { unparsed: () => this.c.unparsed.inc(), dropped: (n) => this.c.dropped.inc(n) };
+    const clock = new ZoneClock(cfg.timezone);
+    this.logLayout = cfg.pattern ? compileLayout(cfg.pattern, clock) : flinkDefaultLayout(clock);
+  }
+
+  async run(): Promise<void> {
+    const signal = this.ctx.signal;
+    const watchers = this.watchDirs();
+    try {
+      await this.scan(true);
+      let nextScan = Date.now() + this.cfg.scan_interval;
+      while (!signal.aborted) {
+        if (this.rescanSoon || Date.now() >= nextScan) {
+          await this.scan(false);
+          nextScan = Date.now() + this.cfg.scan_interval;
+        }
+        let bytes = 0;
+        for (const t of [...this.tailers.values()]) bytes += await this.pump(t);
+        const now = Date.now();
+        for (const t of this.tailers.values()) if (t.phase === 'active') t.flushQuiet(now, this.cfg.multiline_timeout, this.batch);
+        this.finishDrained(now);
+        if (this.batch.length > 0 && (bytes === 0 || now - this.batchSince >= this.cfg.batch_max_wait)) await this.flush();
+        if (this.closing.size > 0) await this.reap();
+        if (bytes === 0 && !signal.aborted) await this.sleep(Math.min(this.cfg.poll_interval, Math.max(0, nextScan - Date.now())));
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      // emit rejects when the agent stops: nothing is committed for that batch; it is read again next start.
+    } finally {
+      for (const w of watchers) w.close();
+      for (const t of this.tailers.values()) await t.close();
+      this.tailers.clear();
+      this.byInode.clear();
+    }
+  }
+
+  /** The last `preview_lines` records of each file, nothing committed (`flink-telemetry-agent once`). */
+  async preview(signal: AbortSignal): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    const quiet: TailerCounters & AssemblerCounters = { lines() {}, truncatedLine() {}, invalidUtf8() {}, unparsed() {}, dropped() {} };
+    for (const path of await expandGlobs(this.cfg.paths)) {
+      if (signal.aborted) break;
+      const f = await openWithIdentity(path, this.cfg.fingerprint_bytes, true);
+      if (!f) continue;
+      const from = await lineStartBefore(f.fh, f.size, PREVIEW_BYTES);
+      const t = this.newTailer(path, f, from, quiet, quiet);
+      const recs: LogRecord[] = [];
+      while ((await t.readChunk(recs)) > 0 && !signal.aborted);
+      t.finish(recs);
+      await t.close();
+      out.push(...recs.slice(-this.cfg.preview_lines));
+    }
+    return out;
+  }
+
+  private newTailer(path: string, f: OpenedFile, offset: number, tc: TailerCounters, ac: AssemblerCounters): FileTailer {
+    const isOut = /\.out(\.\d+)?$/.test(path);
+    const assembler = new MultilineAssembler(isOut ? everyLineLayout() : this.logLayout, this.cfg.max_multiline_lines, ac);
+    const labels = { cluster: this.ctx.agent.cluster, node: this.ctx.agent.node, ...this.ctx.agent.labels, ...this.cfg.labels };
+    const component = componentFromName(path);
+    const node = this.ctx.agent.node;
+    return new FileTailer(f.fh, path, f.id, offset, assembler, {
+      maxLineBytes: this.cfg.max_line_bytes,
+      counters: tc,
+      makeRecord: (p: PendingRecord, id: FileIdentity) => buildRecord(p, {
+        id: `${node}:${id.dev}:${id.ino}:${id.fp}:${p.start}`, component, stream: isOut ? 'out' : 'log',
+        labels: { ...labels }, attributes: { file: path }, fallbackTimeMs: Date.now(),
+      }),
+    });
+  }
+
+  private track(t: FileTailer): void {
+    this.tailers.set(identityKey(t.id), t);
+    if (t.phase === 'active') this.byInode.set(`${t.id.dev}:${t.id.ino}`, t);
+    this.c.files.set(this.tailers.size);
+  }
+
+  /** Expands the globs: opens new files, marks vanished ones as draining, notices content replaced under us. */
+  private async scan(initial: boolean): Promise<void> {
+    this.rescanSoon = false;
+    const opened: Array<{ path: string; f: OpenedFile }> = [];
+    const seen = new Set<string>();
+    for (const path of await expandGlobs(this.cfg.paths)) {
+      const f = await openWithIdentity(path, this.cfg.fingerprint_bytes);
+      if (!f) {
+        // A new file whose first line is not complete yet: look again soon rather than in scan_interval.
+        this.rescanSoon = true;
+        continue;
+      }
+      const ik = `${f.id.dev}:${f.id.ino}`;
+      seen.add(ik);
+      const known = this.byInode.get(ik);
+      if (known && known.id.fp === f.id.fp) {
+        known.path = path;
+        await f.fh.close();
+        continue;
+      }
+      if (known) {
+        // Same inode, other first line: truncated and rewritten before we saw it shrink.
+        await f.fh.close();
+        await this.truncated(known);
+        this.rescanSoon = true;
+        continue;
+      }
+      opened.push({ path, f });
+    }
+    for (const [ik, t] of this.byInode) {
+      if (seen.has(ik)) continue;
+      // Renamed away (log4j's x.log → x.log.1) or deleted: the open handle still reads it to its end.
+      this.byInode.delete(ik);
+      t.phase = 'draining';
+      t.drainingSince = Date.now();
+      this.c.rotations.inc();
+    }
+    if (initial) await this.recoverOrphans(opened.map((o) => identityKey(o.f.id)));
+    for (const { path, f } of opened) {
+      const saved = this.ctx.state.get<SavedOffset>(identityKey(f.id));
+      let offset = 0;
+      if (saved) {
+        offset = saved.offset;
+        if (offset > f.size) {
+          this.c.truncations.inc();
+          offset = 0;
+        }
+      } else if (initial && this.cfg.start_at === 'end') {
+        offset = await lastLineEnd(f.fh, f.size);
+      }
+      this.track(this.newTailer(path, f, offset, this.tailerCounters, this.assemblerCounters));
+    }
+  }
+
+  /**
+   * At start-up: saved files no longer under the globs were rotated (or copied by copytruncate) while the agent was
+   * down. Find them by fingerprint among their siblings and read their rest; forget the others.
+   */
+  private async recoverOrphans(present: string[]): Promise<void> {
+    const live = new Set(present);
+    const liveInodes = new Set(present.map((k) => k.split(':').slice(1, 3).join(':')));
+    for (const key of this.ctx.state.keys()) {
+      if (!key.startsWith('file:') || live.has(key)) continue;
+      const saved = this.ctx.state.get<SavedOffset>(key)!;
+      const [, dev, ino, fp] = key.split(':');
+      const id: FileIdentity = { dev: Number(dev), ino: Number(ino), fp: fp!, fpLen: saved.fpLen };
+      const fh = await findSibling(saved.path, id, saved.offset, undefined);
+      if (fh && !live.has(key)) {
+        const size = (await fh.stat()).size;
+        const t = this.newTailer(saved.path, { fh, id, size }, saved.offset, this.tailerCounters, this.assemblerCounters);
+        t.phase = 'draining';
+        t.drainingSince = Date.now();
+        this.track(t);
+        continue;
+      }
+      if (liveInodes.has(`${dev}:${ino}`)) this.c.reused.inc();
+      else this.c.lost.inc();
+      await this.ctx.state.delete(key);
+    }
+  }
+
+  /** Copytruncate: finish the old content from its copy (if one is found), then read the file again from 0. */
+  private async truncated(t: FileTailer): Promise<void> {
+    this.c.truncations.inc();
+    this.byInode.delete(`${t.id.dev}:${t.id.ino}`);
+    t.phase = 'draining';
+    t.drainingSince = Date.now();
+    const copy = await findSibling(t.path, t.id, t.readPos, t.id.ino);
+    if (copy) t.readRestFrom(copy);
+    else {
+      // Nothing more to read from the old content: stop reading the handle (it now holds the new content).
+      t.drainingSince = 0;
+      t.readPos = Number.MAX_SAFE_INTEGER;
+    }
+    this.rescanSoon = true;
+  }
+
+  /** Reads what a file has (up to a fair share per turn); flushes full batches on the way (awaits = backpressure). */
+  private async pump(t: FileTailer): Promise<number> {
+    if (this.closing.has(t)) return 0;
+    let total = 0;
+    for (let i = 0; i < MAX_CHUNKS_PER_TURN; i++) {
+      const before = this.batch.length;
+      let n: number;
+      try {
+        n = t.readPos === Number.MAX_SAFE_INTEGER ? 0 : await t.readChunk(this.batch);
+      } catch (err) {
+        this.c.readErrors.inc();
+        this.ctx.logger.warn({ err, file: t.path }, 'reading a log file failed; retrying on the next poll');
+        return total;
+      }
+      if (before === 0 && this.batch.length > 0) this.batchSince = Date.now();
+      total += n;
+      if (this.batch.length >= this.cfg.batch_max_records) await this.flush();
+      if (n === 0) {
+        if (t.phase === 'active' && t.readPos > (await t.size().catch(() => t.readPos))) await this.truncated(t);
+        break;
+      }
+    }
+    return total;
+  }
+
+  /** Draining files quiet for multiline_timeout are done: their last line and pending record become records. */
+  private finishDrained(now: number): void {
+    for (const t of this.tailers.values()) {
+      if (t.phase !== 'draining' || this.closing.has(t) || now - t.drainingSince < this.cfg.multiline_timeout) continue;
+      const before = this.batch.length;
+      t.finish(this.batch);
+      if (before === 0 && this.batch.length > 0) this.batchSince = now;
+      this.closing.add(t);
+    }
+  }
+
+  /** emit, then commit: the offsets move only after every sink durably took the records. */
+  private async flush(): Promise<void> {
+    const records = this.batch;
+    this.batch = [];
+    const upTo = [...this.tailers.values()].map((t) => [t, t.builtUpTo] as const);
+    await this.ctx.emit(records);
+    this.c.records.inc(records.length);
+    for (const [t, offset] of upTo) {
+      if (offset <= t.committed) continue;
+      await this.ctx.state.set(identityKey(t.id), { path: t.path, offset, fpLen: t.id.fpLen } satisfies SavedOffset);
+      t.committed = offset;
+    }
+  }
+
+  /** Closes finished files whose every record was acknowledged, and forgets their offsets. */
+  private async reap(): Promise<void> {
+    if (this.batch.length > 0) return;
+    for (const t of this.closing) {
+      if (t.committed < t.builtUpTo) continue;
+      await this.ctx.state.delete(identityKey(t.id));
+      await t.close();
+      this.closing.delete(t);
+      this.tailers.delete(identityKey(t.id));
+    }
+    this.c.files.set(this.tailers.size);
+  }
+
+  private watchDirs(): FSWatcher[] {
+    const out: FSWatcher[] = [];
+    for (const dir of new Set(this.cfg.paths.map((p) => dirname(p)))) {
+      try {
+        // Only a hint to wake up early; the polling loop and the rescan never depend on it.
+        const w = watch(dir, { persistent: false }, () => this.wake?.());
+        w.on('error', () => undefined);
+        out.push(w);
+      } catch {
+        // No such directory yet, or a glob in the directory part: polling covers it.
+      }
+    }
+    return out;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.ctx.signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      this.ctx.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}

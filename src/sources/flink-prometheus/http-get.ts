@@ -1,0 +1,53 @@
+// One HTTP GET with a hard time limit, for scrapes and the discovery call. node:http directly: no connection
+// pool on purpose, because a Flink process that restarts on the same port would leave a pooled socket that fails
+// the next scrape and shows the target as down for a round.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface TextResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A failed GET; `code` is the socket error (`ECONNREFUSED`, …) or `TIMEOUT` / `ABORTED`. */
+export class GetError extends Error {
+  override name = 'GetError';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export function httpGetText(url: string, timeoutMs: number, signal: AbortSignal, accept?: string): Promise<TextResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new GetError('ABORTED', `GET ${url} not sent: the agent is stopping`));
+    const client = url.startsWith('https:') ? https : http;
+    let settled = false;
+    const finish = (err: GetError | undefined, res?: TextResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(res!);
+    };
+    const onAbort = (): void => finish(new GetError('ABORTED', `GET ${url} aborted: the agent is stopping`));
+    const timer = setTimeout(() => finish(new GetError('TIMEOUT', `GET ${url} took longer than ${timeoutMs} ms`)), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const req = client.get(url, { agent: false, headers: accept ? { accept } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (e: NodeJS.ErrnoException) => finish(new GetError(e.code ?? 'ERROR', `GET ${url}: ${e.message}`)));
+      res.on('end', () =>
+        finish(undefined, {
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish(new GetError(e.code ?? 'ERROR', `GET ${url}: ${e.code ?? ''} ${e.message}`.trim())));
+  });
+}

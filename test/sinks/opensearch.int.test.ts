@@ -1,0 +1,176 @@
+// Against the real OpenSearch 2.19 started by scripts/env (no ISM plugin, no security). Each test uses its own
+// index prefix with a random suffix and deletes its indices and templates afterwards.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ensureServices } from '../setup/env';
+import { openSearchSink, OpenSearchSink } from '../../src/sinks/opensearch';
+import { formatDay, DAY_MS } from '../../src/sinks/shared/days';
+import type { SendResult } from '../../src/model/send-result';
+import type { TelemetryRecord } from '../../src/model';
+import { logRecord, sample, testContext } from './opensearch.fixtures';
+
+const signal = new AbortController().signal;
+const send = (sink: OpenSearchSink, records: TelemetryRecord[]): Promise<SendResult> => sink.send(records, { signal, attempt: 1 });
+
+describe('opensearch sink [needs: OpenSearch from scripts/env up --only opensearch]', function () {
+  let url: string;
+  let prefix: string;
+  const sinks: OpenSearchSink[] = [];
+
+  const os = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const res = await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  };
+  const build = (extra: Record<string, unknown> = {}) => {
+    const cfg = openSearchSink.schema.parse({ type: 'opensearch', inputs: ['logs'], url, index_prefix: `${prefix}-logs`, metrics_index_prefix: `${prefix}-metrics`, number_of_replicas: 0, ...extra });
+    const { ctx, counters } = testContext('search');
+    const sink = openSearchSink.create(cfg, ctx) as OpenSearchSink;
+    sinks.push(sink);
+    return { sink, counters };
+  };
+  const search = async (index: string, q = '*'): Promise<any[]> => {
+    await os('POST', `/${index}/_refresh`);
+    const r = await os('GET', `/${index}/_search?size=1000&q=${encodeURIComponent(q)}&sort=@timestamp:asc&expand_wildcards=all`);
+    return (r.json?.hits?.hits ?? []) as any[];
+  };
+
+  before(async () => {
+    url = (await ensureServices(['opensearch'])).opensearch;
+  });
+  beforeEach(() => {
+    prefix = `fta-it-${randomBytes(4).toString('hex')}`;
+  });
+  afterEach(async () => {
+    await Promise.all(sinks.splice(0).map((s) => s.close()));
+    await os('DELETE', `/_data_stream/${prefix}-*`);
+    await os('DELETE', `/${prefix}-*?expand_wildcards=all`);
+    for (const t of ['logs', 'metrics']) await os('DELETE', `/_index_template/${prefix}-${t}`);
+  });
+
+  it('installs the template, stores each record once even when the batch is sent twice (409 path)', async () => {
+    const { sink, counters } = build({ accept_metrics: true });
+    await sink.start(signal);
+    const template = await os('GET', `/_index_template/${prefix}-logs`);
+    assert.equal(template.status, 200);
+    const t = template.json.index_templates[0].index_template;
+    assert.equal(t.template.settings.index.number_of_replicas, '0');
+    assert.equal(t.template.mappings.properties.level.type, 'keyword');
+
+    const batch: TelemetryRecord[] = [logRecord(1), logRecord(2, { level: 'ERROR', exception: { type: 'java.io.IOException', message: 'disk', stack: 'java.io.IOException: disk\n\tat X', causes: [] } }), sample(1), sample(2)];
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    assert.equal(counters.get('opensearch_already_delivered_total'), 4);
+
+    const day = formatDay(batch[0]!.timestampMs, '.');
+    const logs = await search(`${prefix}-logs-${day}`);
+    assert.equal(logs.length, 2);
+    assert.equal(logs[0]._id, 'n1:flink-jm.log:1234:100');
+    assert.equal(logs[1]._source.exception.type, 'java.io.IOException');
+    assert.equal(logs[0]._source.job_id, '3f2a9c');
+    assert.equal(logs[0]._source.labels.env, 'test');
+    assert.equal((await search(`${prefix}-logs-${day}`, 'level:ERROR')).length, 1);
+    const metrics = await search(`${prefix}-metrics-${day}`);
+    assert.deepEqual(metrics.map((h) => h._source.value), [0.1, 0.2]);
+    // The mapping the index got is the template's, not a dynamic guess.
+    const mapping = await os('GET', `/${prefix}-logs-${day}/_mapping`);
+    assert.equal(mapping.json[`${prefix}-logs-${day}`].mappings.properties.checkpoint_id.type, 'keyword');
+    assert.equal(mapping.json[`${prefix}-logs-${day}`].mappings.properties.labels.properties.env.type, 'keyword');
+  });
+
+  it('rejects only the item with a mapping conflict, with the server reason, and stores the others', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    // attributes.file is a keyword after the first document; "file.path" then needs attributes.file to be an object.
+    const batch = [logRecord(1), logRecord(2, { attributes: { 'file.path': '/x' } }), logRecord(3)];
+    const result = await send(sink, batch);
+    assert.equal(result.kind, 'partial');
+    if (result.kind !== 'partial') return;
+    assert.deepEqual(result.retry, []);
+    assert.deepEqual(result.reject.map((r) => r.index), [1]);
+    assert.match(result.reject[0]!.reason, /HTTP 400 mapper_parsing_exception.*attributes\.file/);
+    const stored = await search(`${prefix}-logs-*`);
+    assert.deepEqual(stored.map((h) => h._id).sort(), [logRecord(1).id, logRecord(3).id]);
+  });
+
+  it('deletes daily indices past retention_days in housekeeping when ISM is absent', async () => {
+    const { sink, counters } = build({ retention_days: 3 });
+    await sink.start(signal);
+    const now = Date.now();
+    const old = logRecord(1, { timestampMs: now - 10 * DAY_MS });
+    const recent = logRecord(2, { timestampMs: now - 1 * DAY_MS });
+    assert.deepEqual(await send(sink, [old, recent]), { kind: 'ok' });
+    const oldIndex = `${prefix}-logs-${formatDay(old.timestampMs, '.')}`;
+    const recentIndex = `${prefix}-logs-${formatDay(recent.timestampMs, '.')}`;
+    assert.equal((await os('HEAD', `/${oldIndex}`)).status, 200);
+    await sink.housekeeping(signal);
+    assert.equal((await os('HEAD', `/${oldIndex}`)).status, 404);
+    assert.equal((await os('HEAD', `/${recentIndex}`)).status, 200);
+    assert.equal(counters.get('opensearch_retention_deleted_indices_total'), 1);
+  });
+
+  it('writes into a data stream with create and deduplicates a replay', async () => {
+    const { sink } = build({ data_stream: true });
+    await sink.start(signal);
+    const batch = [logRecord(1, { timestampMs: Date.now() }), logRecord(2, { timestampMs: Date.now() })];
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    const ds = await os('GET', `/_data_stream/${prefix}-logs`);
+    assert.equal(ds.json.data_streams[0].name, `${prefix}-logs`);
+    assert.equal((await search(`${prefix}-logs`)).length, 2);
+  });
+
+  it('answers retry with a clear reason when nothing listens at the URL', async () => {
+    url = 'http://127.0.0.1:1';
+    const { sink } = build();
+    const result = await send(sink, [logRecord(1)]);
+    assert.equal(result.kind, 'retry');
+    assert.match('reason' in result ? result.reason : '', /127\.0\.0\.1:1 unreachable \(ECONNREFUSED/);
+    await assert.rejects(sink.healthcheck(signal), /unreachable \(ECONNREFUSED/);
+    url = (await ensureServices(['opensearch'])).opensearch;
+  });
+
+  it('passes the healthcheck against the real server', async () => {
+    const { sink } = build();
+    await sink.healthcheck(signal);
+  });
+
+  // The test server has no security plugin, so a 401 and a non-OpenSearch answer come from stand-ins.
+  it('says "authentication failed (HTTP 401)" when a FaultInjectingReceiver refuses the credentials', async () => {
+    const seen: string[] = [];
+    const receiver = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized","status":401}');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      const { sink } = build({ auth: { username: 'agent', password: 'wrong' } });
+      await assert.rejects(sink.healthcheck(signal), /authentication failed \(HTTP 401\) — check auth.username\/password/);
+      const result = await send(sink, [logRecord(1)]);
+      assert.equal(result.kind, 'retry');
+      assert.match('reason' in result ? result.reason : '', /HTTP 401/);
+      assert.equal(seen[0], 'Basic ' + Buffer.from('agent:wrong').toString('base64'));
+    } finally {
+      receiver.close();
+      url = (await ensureServices(['opensearch'])).opensearch;
+    }
+  });
+
+  it('retries and says "check url" when the URL is a web server that is not OpenSearch (WrongServiceStandIn)', async () => {
+    const standIn = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
+    await new Promise<void>((r) => standIn.listen(0, '127.0.0.1', r));
+    try {
+      url = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
+      const { sink } = build();
+      const result = await send(sink, [logRecord(1)]);
+      assert.equal(result.kind, 'retry');
+      assert.match('reason' in result ? result.reason : '', /check url/);
+      await assert.rejects(sink.healthcheck(signal), /check url/);
+    } finally {
+      standIn.close();
+      url = (await ensureServices(['opensearch'])).opensearch;
+    }
+  });
+});

@@ -1,0 +1,108 @@
+// Test helpers shared by the remote-write and InfluxDB sink tests: a ComponentContext that records counters,
+// sample builders, and a FaultInjectingReceiver for the faults real servers cannot produce on demand.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import type { ComponentContext } from '../../src/component';
+import type { Labels, Sample } from '../../src/model';
+
+export interface TestContext extends ComponentContext {
+  counters: Map<string, number>;
+  errors: string[];
+}
+
+export function testContext(name = 'test'): TestContext {
+  const counters = new Map<string, number>();
+  const errors: string[] = [];
+  return {
+    name,
+    agent: { cluster: 'c', node: 'n', labels: {}, dataDir: '/tmp' },
+    logger: pino({ level: 'silent' }),
+    metrics: {
+      counter: (n) => {
+        counters.set(n, counters.get(n) ?? 0);
+        return { inc: (by = 1) => counters.set(n, (counters.get(n) ?? 0) + by) };
+      },
+      gauge: () => ({ set: () => undefined }),
+    },
+    status: { error: (m) => errors.push(m), ok: () => undefined },
+    counters,
+    errors,
+  };
+}
+
+export function sample(name: string, labels: Labels, value: number, timestampMs: number, extra: Partial<Sample> = {}): Sample {
+  return { kind: 'sample', name, labels, value, timestampMs, ...extra };
+}
+
+export function randomSuffix(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface FaultAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * Not a stand-in for a real server: it only answers the faults we script (503, 429 + Retry-After, 400 bodies)
+ * and records what it received, so tests can check request shape. Listens on port 0.
+ */
+export class FaultInjectingReceiver {
+  readonly received: ReceivedRequest[] = [];
+  private readonly answers: FaultAnswer[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  /** Queue answers; once they run out the receiver answers 204. */
+  answer(...answers: FaultAnswer[]): this {
+    this.answers.push(...answers);
+    return this;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        const a = this.answers.shift() ?? { status: 204 };
+        res.writeHead(a.status, a.headers);
+        res.end(a.body ?? '');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+/** Polls `fn` until it returns a non-undefined value or the deadline passes (then throws with `what`). */
+export async function pollUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

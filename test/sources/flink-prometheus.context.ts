@@ -1,0 +1,43 @@
+// A ComponentContext for source unit tests (flink_prometheus and host): it records log lines, counter totals,
+// gauge values and the last /status verdict, so tests assert on what an operator would see.
+import pino from 'pino';
+import type { ComponentContext } from '../../src/component';
+
+export interface RecordedContext extends ComponentContext {
+  logs: Array<{ level: number; msg: string; [k: string]: unknown }>;
+  counters: Map<string, number>;
+  gauges: Map<string, number>;
+  lastStatus: { ok: boolean; message?: string };
+}
+
+export function recordingContext(name = 'test_source'): RecordedContext {
+  const logs: RecordedContext['logs'] = [];
+  const counters = new Map<string, number>();
+  const gauges = new Map<string, number>();
+  const ctx: RecordedContext = {
+    name,
+    agent: { cluster: 'c1', node: 'n1', labels: { env: 'test' }, dataDir: '/nonexistent' },
+    logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+    metrics: {
+      counter: (metric) => {
+        counters.set(metric, 0);
+        return { inc: (n = 1) => void counters.set(metric, (counters.get(metric) ?? 0) + n) };
+      },
+      gauge: (metric) => ({ set: (v) => void gauges.set(metric, v) }),
+    },
+    status: {
+      error: (message) => void (ctx.lastStatus = { ok: false, message }),
+      ok: () => void (ctx.lastStatus = { ok: true }),
+    },
+    logs,
+    counters,
+    gauges,
+    lastStatus: { ok: true },
+  };
+  return ctx;
+}
+
+/** Log lines at warn (40) and above. */
+export function warnings(ctx: RecordedContext): RecordedContext['logs'] {
+  return ctx.logs.filter((l) => l.level >= 40);
+}
