@@ -59,7 +59,7 @@ export class Agent {
         status: ctx.status,
       });
       await runner.start();
-      services.status.addDetails('sink', name, () => runner.status() as unknown as Record<string, unknown>);
+      services.status.addDetails('sink', name, () => ({ ...runner.status() }));
       this.runners.set(name, runner);
       if (sink.housekeeping) this.scheduleHousekeeping(name, sink, ctx);
     }
@@ -76,7 +76,7 @@ export class Agent {
       sinks: Object.fromEntries(Object.entries(config.sinks).map(([name, cfg]: [string, WiredComponentConfig]) => [name, { inputs: cfg.inputs, runner: this.runners.get(name)! }])),
     });
 
-    for (const [name, cfg] of Object.entries(config.sources)) this.startSource(name, cfg, router);
+    for (const [name, cfg] of Object.entries(config.sources)) await this.startSource(name, cfg, router);
     this.logger.info(
       { sources: Object.keys(config.sources), transforms: Object.keys(config.transforms), sinks: Object.keys(config.sinks), data_dir: dataDir },
       'agent started',
@@ -95,10 +95,10 @@ export class Agent {
     this.logger.info('agent stopped');
   }
 
-  private startSource(name: string, cfg: ComponentConfig, router: Router): void {
+  private async startSource(name: string, cfg: ComponentConfig, router: Router): Promise<void> {
     const { config, services } = this;
     const base = buildContext(services, config, 'source', name, cfg.type);
-    const state = new SourceStateStore(config.agent.data_dir, name);
+    const state = await SourceStateStore.open(config.agent.data_dir, name, base.logger);
     const signal = this.abort.signal;
     const emit = (records: TelemetryRecord[]) => router.emit(name, records);
     const source = findDefinition(sourceDefinitions, 'source', name, cfg.type).create(cfg, { ...base, emit, state, signal });

@@ -292,7 +292,7 @@ const flinkUser = () => os.userInfo().username;
 const hostName = () => os.hostname();
 
 module.exports = {
-  ROOT, DATA, CACHE, settings, log, mkdirp, serviceDir, procStart, writePid, readPid, listPids, pidFile,
+  ROOT, DATA, CACHE, settings, log, mkdirp, serviceDir, procStart, writePid, readPid, listPids,
   spawnDetached, stopPid, signal, sleep, tail, portOpen, httpGet, httpJson, ServiceError, waitReady, withLock,
   run, runLogged, which, render, flinkUser, hostName,
 };

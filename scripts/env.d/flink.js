@@ -7,7 +7,7 @@ const {
   DATA, CACHE, mkdirp, spawnDetached, writePid, readPid, listPids, stopPid, signal, procStart, httpGet, httpJson,
   waitReady, runLogged, render, ServiceError, log, flinkUser, hostName, sleep,
 } = require('./core');
-const { mavenArtifact } = require('./install');
+const { mavenArtifact, m2Repo } = require('./install');
 
 const TM_COUNT = 2;
 const JOB_NAME = 'CarTopSpeedWindowingExample';
@@ -55,7 +55,7 @@ async function assemble(s) {
     log(`flink: resolving Flink ${v.flink} jars from Maven Central (reporter ${v.reporter}, log4j ${v.log4j})`);
     fs.writeFileSync(path.join(home, 'pom.xml'), render('flink-pom.xml', { FLINK_VERSION: v.flink, REPORTER_VERSION: v.reporter, LOG4J_VERSION: v.log4j }));
     fs.rmSync(lib, { recursive: true, force: true });
-    await runLogged('mvn', ['-B', '-q', '-f', path.join(home, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'], path.join(home, 'maven.log'))
+    await runLogged('mvn', ['-B', '-q', `-Dmaven.repo.local=${m2Repo()}`, '-f', path.join(home, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'], path.join(home, 'maven.log'))
       .catch((e) => {
         throw new ServiceError('flink', `jar download failed: ${e.message}`, path.join(home, 'maven.log'));
       });
@@ -78,9 +78,17 @@ function writeConf(s) {
   fs.copyFileSync(path.join(__dirname, 'log4j.properties'), path.join(dirs.conf, 'log4j.properties'));
 }
 
+/** flink-daemon.sh rotates the previous stdout file (x.out -> x.out.1 -> … x.out.10) before each start. */
+function rotate(file, max = Number(process.env.MAX_LOG_FILE_NUMBER || 10)) {
+  if (!fs.existsSync(file)) return;
+  for (let n = max - 1; n >= 1; n--) if (fs.existsSync(`${file}.${n}`)) fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`);
+  fs.renameSync(file, `${file}.1`);
+}
+
 function launch(role, idx, lib) {
   const proc = role === 'jm' ? 'jm' : `tm${idx}`;
   const out = path.join(dirs.log, `${logName(role, idx)}.out`);
+  rotate(out);
   const pid = spawnDetached('bash', [path.join(__dirname, 'flink-launch.sh'), role, String(idx)], {
     logFile: out,
     cwd: FD,
@@ -161,13 +169,21 @@ async function restartTaskManager(s, idx) {
 /** TCP ports a process listens on, from its socket inodes matched against /proc/net/tcp{,6}. */
 function listeningPorts(pid) {
   const inodes = new Set();
+  let fds = [];
   try {
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { throwIfNoEntry: false }) || '');
-      if (m) inodes.add(m[1]);
-    }
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
   } catch {
     return [];
+  }
+  for (const fd of fds) {
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m) inodes.add(m[1]);
   }
   const ports = new Set();
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {

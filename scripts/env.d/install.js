@@ -3,7 +3,7 @@
 // Maven artifacts (cached in ~/.m2 and .cache/env). Nothing here runs when everything is already present.
 const fs = require('node:fs');
 const path = require('node:path');
-const { CACHE, log, mkdirp, run, runLogged, which, DATA } = require('./core');
+const { CACHE, log, mkdirp, runLogged, which, DATA } = require('./core');
 
 const PG_BIN_GLOB = '/usr/lib/postgresql';
 
@@ -54,16 +54,18 @@ async function ensurePackages(services) {
   if (ownPolicy) fs.writeFileSync(policy, '#!/bin/sh\n# written by scripts/env during apt-get install\nexit 101\n', { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await runLogged('apt-get', ['update', '-q'], logFile, { env });
-    await runLogged('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...pkgs], logFile, { env });
+    await runLogged('apt-get', ['update', '-q', '-o', 'DPkg::Lock::Timeout=300'], logFile, { env });
+    // wait for a dpkg lock held by e.g. unattended-upgrades on a fresh machine instead of failing at once
+    await runLogged('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=300', '--no-install-recommends', ...pkgs], logFile, { env });
   } finally {
     if (ownPolicy) fs.rmSync(policy, { force: true });
   }
   log('apt packages installed');
 }
 
+/** The local Maven repository, passed to every mvn call (mvn itself ignores $HOME: it reads the passwd entry). */
 function m2Repo() {
-  return path.join(process.env.HOME || '/root', '.m2', 'repository');
+  return process.env.ENV_MAVEN_REPO || path.join(process.env.HOME || '/root', '.m2', 'repository');
 }
 
 /** Path of an artifact in ~/.m2, fetched with `mvn dependency:get` when absent (pinned versions only). */
@@ -79,7 +81,7 @@ async function mavenArtifact(groupId, artifactId, version, { packaging = 'jar', 
   const coords = `${groupId}:${artifactId}:${version}:${packaging}${classifier ? ':' + classifier : ''}`;
   const logFile = path.join(mkdirp(CACHE), 'maven.log');
   log(`downloading ${coords} from Maven Central`);
-  await runLogged('mvn', ['-B', '-q', 'dependency:get', `-Dartifact=${coords}`, '-Dtransitive=false'], logFile);
+  await runLogged('mvn', ['-B', '-q', `-Dmaven.repo.local=${m2Repo()}`, 'dependency:get', `-Dartifact=${coords}`, '-Dtransitive=false'], logFile);
   if (!fs.existsSync(file)) throw new Error(`maven did not produce ${file} (see ${logFile})`);
   return file;
 }
@@ -91,4 +93,4 @@ function javaHome() {
   return path.dirname(path.dirname(fs.realpathSync(java)));
 }
 
-module.exports = { ensurePackages, mavenArtifact, pgBinDir, javaHome, m2Repo, run };
+module.exports = { ensurePackages, mavenArtifact, pgBinDir, javaHome, m2Repo };

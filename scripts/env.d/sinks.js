@@ -3,7 +3,7 @@
 // scripts/env starts them in parallel. Every service object has the same shape (see services.js).
 const fs = require('node:fs');
 const path = require('node:path');
-const { DATA, mkdirp, serviceDir, spawnDetached, writePid, readPid, httpGet, waitReady, run, render, portOpen, ServiceError, log } = require('./core');
+const { DATA, mkdirp, serviceDir, spawnDetached, writePid, httpGet, httpJson, waitReady, run, render, portOpen, ServiceError, log } = require('./core');
 const { mavenArtifact, pgBinDir, javaHome } = require('./install');
 
 function simple(name, { url, healthPath, healthOk, deadlineMs = 60000, launch }) {
@@ -52,13 +52,17 @@ const opensearch = simple('opensearch', {
         '-Ediscovery.type=single-node', `-Enetwork.host=${s.host}`, `-Ehttp.port=${s.opensearchPort}`,
         `-Etransport.port=${s.opensearchTransportPort}`, `-Epath.data=${path.join(dir, 'data')}`,
         `-Epath.logs=${path.join(dir, 'logs')}`, '-Ecluster.name=fta-env',
-        // a single node cannot place replicas: without this every new index stays yellow (seen: green with it)
-        '-Ecluster.default_number_of_replicas=0',
       ],
       env: { HOME: dir, OPENSEARCH_JAVA_HOME: javaHome(), OPENSEARCH_JAVA_OPTS: '-Xms512m -Xmx512m' },
     };
   },
 });
+// A single node cannot place replicas: without this every new index stays yellow. As a node setting (-E) it
+// is listed but not applied (seen on 2.19.6); as a persistent cluster setting it is, and unlike a catch-all
+// template it cannot collide with the templates the tests create.
+opensearch.afterReady = (s) =>
+  httpJson('PUT', `${opensearch.endpoint(s)}/_cluster/settings`, { persistent: { 'cluster.default_number_of_replicas': 0 } });
+
 const influxdb = simple('influxdb', {
   url: (s) => `http://${s.host}:${s.influxdbPort}`,
   healthPath: '/ping',
@@ -156,7 +160,6 @@ const postgres = {
     const rec = writePid('postgres', 'main', pid, { port: s.postgresPort });
     await waitReady('postgres', () => this.healthy(s), { deadlineMs: 60000, pidRecs: [rec], logFile });
   },
-  ownPid: () => readPid('postgres', 'main'),
 };
 
 module.exports = { opensearch, influxdb, prometheus, victoriametrics, postgres };

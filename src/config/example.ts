@@ -7,18 +7,26 @@ import { propertiesOf, typedOptions, type JsonSchema } from './json-schema';
 
 const WIDTH = 110;
 const HEADER = [
-  '# flink-telemetry-agent: every option, with one instance of each source, transform and sink type.',
-  '# GENERATED from the config schema by `npm run schema`; edit the schema (`.describe()`, `.meta({ examples })`), not this file.',
-  '#',
-  '# `## text` describes the option below it. `key: value` lines are the defaults (or, for required fields, an',
-  '# example value). `# key: value` lines are optional settings: remove the `# ` to switch one on.',
-  '# Values may use ${VAR}, ${VAR:-default} and ${file:/path/to/secret}; durations take 500ms/15s/5m/1h30m and',
-  '# sizes 512KiB/256MiB/1GiB. Validate a config with `flink-telemetry-agent check --config FILE`.',
+  '## flink-telemetry-agent: every option, with one instance of each source, transform and sink type.',
+  '## GENERATED from the config schema by `npm run schema`; edit the schema (`.describe()`, `.meta({ examples })`), not this file.',
+  '##',
+  '## `## text` describes the option below it. `key: value` lines are the defaults (or, for required fields, an',
+  '## example value). `# key: value` lines are optional settings: remove the `# ` to switch one on.',
+  '## Values may use ${VAR}, ${VAR:-default} and ${file:/path/to/secret}; durations take 500ms/15s/5m/1h30m and',
+  '## sizes 512KiB/256MiB/1GiB. Validate a config with `flink-telemetry-agent check --config FILE`.',
 ];
 
 type Describe = (section: 'sources' | 'transforms' | 'sinks', type: string) => string | undefined;
 
-export function generateExample(js: JsonSchema, describeType: Describe = () => undefined): string {
+export interface ExampleOptions {
+  describeType?: Describe;
+  /** Dotted paths (`sinks.influxdb.database`) of optional fields to show switched on, with their example value. */
+  enable?: ReadonlySet<string>;
+}
+
+export function generateExample(js: JsonSchema, options: ExampleOptions = {}): string {
+  const describeType = options.describeType ?? (() => undefined);
+  const ctx: Ctx = { enable: options.enable ?? new Set() };
   const out = [...HEADER, ''];
   const top = js.properties ?? {};
   const used = new Set<string>();
@@ -46,7 +54,7 @@ export function generateExample(js: JsonSchema, describeType: Describe = () => u
   }
   for (const s of sinks) inputs.set(s.name, upstream);
 
-  if (top['agent']) renderField(out, 'agent', top['agent'], true, 0, false, undefined);
+  if (top['agent']) renderField(ctx, out, 'agent', 'agent', top['agent'], true, 0, false, undefined);
   for (const [key, items] of [['sources', sources], ['transforms', transforms], ['sinks', sinks]] as const) {
     const node = top[key];
     if (!node || items.length === 0) continue;
@@ -57,45 +65,56 @@ export function generateExample(js: JsonSchema, describeType: Describe = () => u
       out.push('');
       comment(out, 2, describeType(key, item.type) ?? item.schema.description);
       out.push(`  ${item.name}:`);
-      renderObject(out, item.schema, 4, false, { inputs: inputs.get(item.name) });
+      renderObject(ctx, out, `${key}.${item.name}`, item.schema, 4, false, { inputs: inputs.get(item.name) });
     }
   }
   return out.join('\n') + '\n';
 }
 
-function renderObject(out: string[], node: JsonSchema, indent: number, commented: boolean, overrides: Record<string, unknown> = {}): void {
+interface Ctx {
+  enable: ReadonlySet<string>;
+}
+
+function renderObject(ctx: Ctx, out: string[], path: string, node: JsonSchema, indent: number, commented: boolean, overrides: Record<string, unknown> = {}): void {
   const props = propertiesOf(node) ?? {};
   const required = new Set(node.required ?? []);
   // `type` and `inputs` first: they say what the component is and where it reads from.
   const keys = Object.keys(props).sort((a, b) => rank(a) - rank(b));
-  for (const key of keys) renderField(out, key, props[key]!, required.has(key), indent, commented, overrides[key]);
+  for (const key of keys) renderField(ctx, out, `${path}.${key}`, key, props[key]!, required.has(key), indent, commented, overrides[key]);
 }
+
+/** The pipeline's options every sink shares go last, after what is particular to the sink. */
+const PIPELINE_KEYS = new Set(['batch', 'buffer', 'retry', 'request']);
 
 function rank(key: string): number {
-  return key === 'type' ? 0 : key === 'inputs' ? 1 : 2;
+  return key === 'type' ? 0 : key === 'inputs' ? 1 : PIPELINE_KEYS.has(key) ? 3 : 2;
 }
 
-function renderField(out: string[], key: string, node: JsonSchema, required: boolean, indent: number, commented: boolean, override: unknown): void {
+function renderField(ctx: Ctx, out: string[], path: string, key: string, node: JsonSchema, required: boolean, indent: number, commented: boolean, override: unknown): void {
   const pad = ' '.repeat(indent);
   const hasDefault = node.default !== undefined;
   const isObject = propertiesOf(node) !== undefined && !typedOptions(node) && override === undefined;
-  const off = commented || (!required && !hasDefault && override === undefined);
+  // Optional fields without a default are shown switched off, unless the example needs them (see enable).
+  const off = commented || (!required && !hasDefault && override === undefined && !ctx.enable.has(path));
   const mark = off ? '# ' : '';
-  if (key !== 'type' && key !== 'inputs') comment(out, indent, describeField(node, isObject));
+  if (key !== 'type' && key !== 'inputs') {
+    comment(out, indent, describeField(node));
+    // The example on a line of its own: wrapping it with the prose would cut a value in half.
+    if (!isObject && hasDefault && node.examples?.length) out.push(`${pad}## Example: ${yamlValue(node.examples[0])}`);
+  }
   if (isObject) {
     out.push(`${pad}${mark}${key}:`);
-    renderObject(out, node, indent + 2, off);
+    renderObject(ctx, out, path, node, indent + 2, off);
     return;
   }
-  const value = override !== undefined ? override : hasDefault ? node.default : (node.examples?.[0] ?? placeholder(node));
+  const value = override !== undefined ? override : hasDefault && !ctx.enable.has(path) ? node.default : (node.examples?.[0] ?? placeholder(node));
   out.push(`${pad}${mark}${key}: ${yamlValue(value)}`);
 }
 
-function describeField(node: JsonSchema, isObject: boolean): string | undefined {
+function describeField(node: JsonSchema): string | undefined {
   const parts = [node.description ?? ''];
   const values = node.enum ?? (node.anyOf ?? []).flatMap((o) => o.enum ?? []);
   if (values.length && !values.every((v) => parts[0]!.includes(String(v)))) parts.push(`One of: ${values.map(String).join(', ')}.`);
-  if (!isObject && node.default !== undefined && node.examples?.length) parts.push(`Example: ${yamlValue(node.examples[0])}`);
   const text = parts.filter(Boolean).join(' ');
   return text || undefined;
 }
@@ -139,4 +158,20 @@ function placeholder(node: JsonSchema): unknown {
 
 function yamlValue(value: unknown): string {
   return stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
+}
+
+/**
+ * The example, made valid: a field that is optional on its own but required by a rule across fields (influxdb
+ * `api: v1` needs `database`) is switched on with its example value, as often as validation asks for one.
+ */
+export function generateValidExample(js: JsonSchema, validate: (text: string) => string[], describeType?: Describe): string {
+  const enable = new Set<string>();
+  // Each round switches on at least one more field, so this ends; the cap guards against a schema gone odd
+  // (the generated-files test then reports the example as invalid).
+  for (let round = 0; ; round++) {
+    const text = generateExample(js, { enable, ...(describeType ? { describeType } : {}) });
+    const wanted = validate(text).filter((path) => !enable.has(path));
+    if (wanted.length === 0 || round === 20) return text;
+    for (const path of wanted) enable.add(path);
+  }
 }

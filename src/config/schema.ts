@@ -97,6 +97,8 @@ export interface AgentConfig {
 /** Anything with a `type` name and a zod schema: SourceDefinition, TransformDefinition, SinkDefinition. */
 export interface SchemaDefinition {
   type: string;
+  /** One line for the generated example and the docs. */
+  description?: string;
   schema: z.ZodType;
 }
 

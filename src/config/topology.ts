@@ -84,7 +84,7 @@ function findCycles(config: AgentConfig): string[][] {
     stack.push(name);
     // Following an edge "name reads input" walks against the data flow; reverse the cycle so it reads downstream.
     for (const input of config.transforms[name]!.inputs ?? []) {
-      if (config.transforms[input] === undefined) continue;
+      if (config.transforms[input] === undefined || input === name) continue; // self-reads are reported above
       if (state.get(input) === 'active') {
         const loop = stack.slice(stack.indexOf(input)).reverse();
         const start = loop.indexOf([...loop].sort()[0]!);

@@ -89,7 +89,7 @@ async function deliverPart(ctx: DeliveryContext, part: Part): Promise<boolean> {
     ctx.outcome(false, reason);
     const now = ctx.clock.now();
     firstFailureAt ??= now;
-    const delay = backoffDelay(attempt, { initialMs: ctx.retry.initial_backoff, maxMs: ctx.retry.max_backoff }, ctx.clock.random, afterMs);
+    const delay = backoffDelay(attempt, { initialMs: ctx.retry.initial_backoff, maxMs: ctx.retry.max_backoff }, () => ctx.clock.random(), afterMs);
     if (ctx.retry.max_elapsed > 0 && now + delay - firstFailureAt > ctx.retry.max_elapsed) {
       return deadLetter(ctx, pending, `gave up after ${attempt} attempts in ${now - firstFailureAt} ms (retry.max_elapsed ${ctx.retry.max_elapsed} ms): ${reason}`);
     }
@@ -105,8 +105,8 @@ async function deliverPart(ctx: DeliveryContext, part: Part): Promise<boolean> {
 }
 
 function delivered(ctx: DeliveryContext, part: Part): void {
-  ctx.outcome(true);
   if (part.records.length === 0) return;
+  ctx.outcome(true);
   ctx.metrics.sent(part.records.length, sum(part.sizes));
   ctx.metrics.lastSuccess(ctx.clock.now());
 }
@@ -147,7 +147,7 @@ async function deadLetter(ctx: DeliveryContext, part: Part, reasons: string | st
       ctx.outcome(true, `records dead-lettered: ${first}`);
       return true;
     } catch (err) {
-      const delay = backoffDelay(attempt, { initialMs: ctx.retry.initial_backoff, maxMs: ctx.retry.max_backoff }, ctx.clock.random);
+      const delay = backoffDelay(attempt, { initialMs: ctx.retry.initial_backoff, maxMs: ctx.retry.max_backoff }, () => ctx.clock.random());
       ctx.logger.error({ sink: ctx.name, attempt, delayMs: delay, reason: (err as Error).message }, `sink ${ctx.name}: cannot write the dead-letter file ${ctx.deadLetter.path} (${(err as Error).message}); retry ${attempt} in ${delay} ms`);
       if (ctx.stopRetries.aborted) return false;
       await ctx.clock.sleep(delay, ctx.stopRetries);

@@ -18,16 +18,19 @@
 //   naming the file and offset and `fta_buffer_corrupt_records_total`, never a crash. Writing always resumes in
 //   a fresh segment, so new frames never follow garbage.
 // - The bound (`buffer.max_size`) counts bytes not yet acknowledged; disk use may exceed it by one segment.
-//   Memory stays bounded: only the in-flight batches are decoded.
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+//   Memory stays bounded: the in-flight batches, plus a hot tail (hot-tail.ts, <= 4MiB) of just-appended
+//   records that a reader keeping up takes without decoding them back from disk.
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TelemetryRecord } from '../model';
 import { AckTracker } from './ack-tracker';
 import type { BufferBatch, BufferCounters, RecordBuffer } from './buffer';
 import { StoppingError } from './buffer';
-import { checkFrame, encodeFrames, FRAME_HEADER } from './frame';
+import { encodeFrames, type EncodedFrames } from './frame';
+import { HotTail } from './hot-tail';
+import { SegmentReader } from './segment-reader';
 import { Notifier } from './notifier';
-import { listSegmentIds, readCursor, scanSegment, segmentPath, writeCursor, CURSOR_FILE, type Position } from './segments';
+import { CursorFile, listSegmentIds, readCursor, scanSegment, segmentPath, CURSOR_FILE, type Position } from './segments';
 
 export type WhenFull = 'block' | 'drop_newest' | 'drop_oldest';
 
@@ -60,10 +63,10 @@ export class DiskQueue implements RecordBuffer {
   private readSeg!: Segment;
   private readOff = 0;
   private readEventsInSeg = 0;
-  private readFd = -1;
-  private readFdSeg = -1;
-  private readBuf = Buffer.allocUnsafe(1 << 20);
-  private ack: Position;
+  private readonly reader = new SegmentReader();
+  private readonly cursor: CursorFile;
+  private readonly hot: HotTail;
+  private ackPos: Position;
   private readonly tracker = new AckTracker<Position>();
   private unreadE = 0;
   private unreadB = 0;
@@ -80,6 +83,8 @@ export class DiskQueue implements RecordBuffer {
   }
 
   private constructor(private readonly o: DiskQueueOptions) {
+    this.cursor = new CursorFile(o.dir);
+    this.hot = new HotTail(Math.min(o.maxBytes, 4 << 20));
     this.segmentBytes = o.segmentBytes ?? Math.min(32 << 20, Math.max(64 << 10, Math.floor(o.maxBytes / 16)));
     mkdirSync(o.dir, { recursive: true });
     rmSync(`${o.dir}/${CURSOR_FILE}.tmp`, { force: true });
@@ -92,11 +97,11 @@ export class DiskQueue implements RecordBuffer {
       if (id < start.segment) unlinkSync(segmentPath(o.dir, id));
       else this.segments.push(this.replay(id, id === start.segment ? start.offset : 0));
     }
-    this.ack = this.segments.length && this.segments[0]!.id === start.segment ? start : { segment: this.segments[0]?.id ?? start.segment, offset: 0 };
+    this.ackPos = this.segments.length && this.segments[0]!.id === start.segment ? start : { segment: this.segments[0]?.id ?? start.segment, offset: 0 };
     this.openWriteSegment(Math.max(start.segment, (ids.at(-1) ?? 0) + 1));
     this.readSeg = this.segments[0]!;
-    this.readOff = this.ack.offset;
-    this.persistAck(this.ack, false);
+    this.readOff = this.ackPos.offset;
+    this.persistAck(this.ackPos, true);
   }
 
   /** Scans one segment at start-up; a bad tail is logged, counted and left unread. */
@@ -137,7 +142,8 @@ export class DiskQueue implements RecordBuffer {
   async push(records: TelemetryRecord[]): Promise<void> {
     if (this.closed) throw new StoppingError(this.o.sink);
     if (records.length === 0) return;
-    const { buf, offsets, sizes } = encodeFrames(records);
+    const frames = encodeFrames(records);
+    const { offsets, sizes } = frames;
     this.o.counters.received(records.length, sizes.reduce((a, b) => a + b, 0));
     const n = records.length;
     let i = 0;
@@ -148,7 +154,7 @@ export class DiskQueue implements RecordBuffer {
       // A record larger than the whole bound still goes in when the queue is empty, or it could never pass.
       if (j === i && this.queuedEvents === 0) j = i + 1;
       if (j > i) {
-        this.append(buf, offsets, i, j);
+        this.append(records, frames, i, j);
         i = j;
         continue;
       }
@@ -164,10 +170,15 @@ export class DiskQueue implements RecordBuffer {
     }
   }
 
-  private append(buf: Buffer, offsets: number[], i: number, j: number): void {
+  private append(records: TelemetryRecord[], { buf, offsets, sizes }: EncodedFrames, i: number, j: number): void {
     let at = offsets[i]!;
     const end = offsets[j]!;
-    while (at < end) at += writeSync(this.writeFd, buf, at, end - at);
+    // Positional writes: after a failed (e.g. ENOSPC) partial write the next append overwrites the torn bytes.
+    while (at < end) at += writeSync(this.writeFd, buf, at, end - at, this.writeSeg.size + at - offsets[i]!);
+    for (let k = i; k < j; k++) {
+      const base = this.writeSeg.size - offsets[i]!;
+      this.hot.push(this.writeSeg.id, base + offsets[k]!, base + offsets[k + 1]!, records[k]!, sizes[k]!);
+    }
     this.writeSeg.size += end - offsets[i]!;
     this.writeSeg.events += j - i;
     this.unreadE += j - i;
@@ -202,67 +213,23 @@ export class DiskQueue implements RecordBuffer {
         this.readEventsInSeg = 0;
         continue;
       }
-      const avail = this.readSeg.size - this.readOff;
-      let want = Math.min(avail, maxBytes + FRAME_HEADER * Math.min(maxEvents, 1024));
-      for (;;) {
-        const got = this.fill(want);
-        const records: TelemetryRecord[] = [];
-        const sizes: number[] = [];
-        let at = 0;
-        let payloadBytes = 0;
-        let count = 0;
-        while (count < maxEvents && at < got) {
-          const f = checkFrame(this.readBuf, at, got);
-          if (f.kind === 'corrupt' || (f.kind === 'incomplete' && want === avail)) {
-            if (count > 0) break; // hand out the good frames first; the bad one is met at the next read
-            this.skipCorrupt(f.kind === 'corrupt' ? f.reason : 'truncated record');
-            break;
-          }
-          if (f.kind === 'incomplete') break;
-          const size = f.end - f.payloadStart;
-          if (count > 0 && payloadBytes + size > maxBytes) break;
-          if (decode) records.push(JSON.parse(this.readBuf.toString('utf8', f.payloadStart, f.end)) as TelemetryRecord);
-          sizes.push(size);
-          payloadBytes += size;
-          count++;
-          at = f.end;
-        }
-        if (count === 0) {
-          const first = checkFrame(this.readBuf, 0, got);
-          // The first frame is larger than what was read: read exactly that much and try again.
-          if (first.kind === 'incomplete' && this.readOff < this.readSeg.size && want < avail) {
-            want = Math.min(avail, first.need);
-            continue;
-          }
-          break; // corrupt: skipCorrupt moved the cursor; look again
-        }
-        this.readOff += at;
-        this.readEventsInSeg += count;
-        this.unreadE -= count;
-        this.unreadB -= at;
-        this.inflightE += count;
-        this.inflightB += at;
-        const id = this.tracker.add({ segment: this.readSeg.id, offset: this.readOff }, count, at);
-        return { id, records, sizes, payloadBytes, count };
+      const hot = decode ? this.hot.take(this.readSeg.id, this.readOff, maxEvents, maxBytes) : undefined;
+      const r = hot ? { kind: 'frames' as const, frames: hot } : this.reader.read(this.readSeg, this.readOff, maxEvents, maxBytes, decode);
+      if (r.kind === 'corrupt') {
+        this.skipCorrupt(r.reason);
+        continue;
       }
+      const { count, bytes } = r.frames;
+      this.readOff += bytes;
+      this.readEventsInSeg += count;
+      this.unreadE -= count;
+      this.unreadB -= bytes;
+      this.inflightE += count;
+      this.inflightB += bytes;
+      const id = this.tracker.add({ segment: this.readSeg.id, offset: this.readOff }, count, bytes);
+      return { id, ...r.frames };
     }
     return undefined;
-  }
-
-  private fill(want: number): number {
-    if (this.readFdSeg !== this.readSeg.id) {
-      if (this.readFd >= 0) closeSync(this.readFd);
-      this.readFd = openSync(this.readSeg.path, 'r');
-      this.readFdSeg = this.readSeg.id;
-    }
-    if (this.readBuf.length < want) this.readBuf = Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const r = readSync(this.readFd, this.readBuf, got, want - got, this.readOff + got);
-      if (r === 0) break;
-      got += r;
-    }
-    return got;
   }
 
   /** The rest of the read segment is unreadable (changed under us after start-up): skip it, count it, go on. */
@@ -299,14 +266,10 @@ export class DiskQueue implements RecordBuffer {
       consumed.push(this.segments.shift()!);
       p = { segment: this.segments[0]!.id, offset: 0 };
     }
-    this.ack = p;
-    writeCursor(this.o.dir, p, sync);
+    this.ackPos = p;
+    this.cursor.write(p, sync);
     for (const s of consumed) {
-      if (this.readFdSeg === s.id) {
-        closeSync(this.readFd);
-        this.readFd = -1;
-        this.readFdSeg = -1;
-      }
+      this.reader.close(s.id);
       unlinkSync(s.path);
     }
   }
@@ -318,10 +281,9 @@ export class DiskQueue implements RecordBuffer {
     // A clean shutdown is the one moment worth an fsync: the host may go down right after.
     fsyncSync(this.writeFd);
     closeSync(this.writeFd);
-    if (this.readFd >= 0) closeSync(this.readFd);
-    this.readFd = -1;
-    this.readFdSeg = -1;
-    this.persistAck(this.ack, true);
+    this.reader.close();
+    this.persistAck(this.ackPos, true);
+    this.cursor.close();
   }
 }
 

@@ -3,6 +3,7 @@
 // so a bad tail is skipped with a counter instead of feeding garbage to a sink.
 import { crc32 } from 'node:zlib';
 import type { TelemetryRecord } from '../model';
+import { recordJson } from './record-json';
 
 export const FRAME_HEADER = 8;
 /** A length above this is garbage, not a record: no record we write comes near it. */
@@ -17,7 +18,7 @@ export interface EncodedFrames {
 }
 
 export function encodeFrames(records: TelemetryRecord[]): EncodedFrames {
-  const jsons = records.map((r) => JSON.stringify(r));
+  const jsons = records.map(recordJson);
   const sizes = jsons.map((j) => Buffer.byteLength(j));
   const offsets = new Array<number>(records.length + 1);
   let total = 0;

@@ -6,6 +6,7 @@ import type { BufferBatch, BufferCounters, RecordBuffer } from './buffer';
 import { StoppingError } from './buffer';
 import type { WhenFull } from './disk-queue';
 import { Notifier } from './notifier';
+import { recordJson } from './record-json';
 
 interface Ticket {
   remaining: number;
@@ -58,7 +59,7 @@ export class MemoryBuffer implements RecordBuffer {
     return new Promise<void>((resolve, reject) => {
       const ticket: Ticket = { remaining: records.length, resolve, reject };
       this.tickets.add(ticket);
-      const entries = records.map((record) => ({ record, size: Buffer.byteLength(JSON.stringify(record)), ticket }));
+      const entries = records.map((record) => ({ record, size: Buffer.byteLength(recordJson(record)), ticket }));
       this.o.counters.received(entries.length, entries.reduce((a, e) => a + e.size, 0));
       void this.admit(entries, ticket);
     });

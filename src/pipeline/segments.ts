@@ -41,17 +41,41 @@ export function readCursor(dir: string): { cursor?: Position; problem?: string }
   return { problem: `unreadable content ${JSON.stringify(text.slice(0, 80))}` };
 }
 
-/** Atomic replace (tmp + rename) because a torn cursor would lose or replay the whole queue. */
-export function writeCursor(dir: string, pos: Position, sync: boolean): void {
-  const tmp = join(dir, CURSOR_FILE + '.tmp');
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(pos));
-    if (sync) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/** Fixed size, so an in-place rewrite always covers the previous content (JSON.parse ignores the padding). */
+const CURSOR_BYTES = 64;
+
+/**
+ * cursor.json. Each ack rewrites it in place with one 64-byte positional write: kill -9 cannot tear a write
+ * that small (the syscall completes or never starts), and it costs a fraction of tmp + rename. At start-up and
+ * clean shutdown it is replaced atomically (tmp + rename, fsync), the moments a host crash may follow.
+ */
+export class CursorFile {
+  private fd = -1;
+  constructor(private readonly dir: string) {}
+
+  write(pos: Position, durable: boolean): void {
+    const text = JSON.stringify(pos).padEnd(CURSOR_BYTES, ' ');
+    if (!durable && this.fd >= 0) {
+      writeSync(this.fd, text, 0);
+      return;
+    }
+    this.close();
+    const tmp = join(this.dir, CURSOR_FILE + '.tmp');
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(this.dir, CURSOR_FILE));
+    this.fd = openSync(join(this.dir, CURSOR_FILE), 'r+');
   }
-  renameSync(tmp, join(dir, CURSOR_FILE));
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
 }
 
 export interface ScanResult {

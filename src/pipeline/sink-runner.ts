@@ -77,6 +77,7 @@ export class SinkRunner {
   private lastError?: string;
   private lastErrorAt?: number;
   private lastSuccessAt?: number;
+  private reported = false;
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.name = o.name;
@@ -160,7 +161,18 @@ export class SinkRunner {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       // During shutdown one interrupted batch means the sink is not taking records now: stop trying.
       if (this.interrupted) break;
-      const batch = await batcher.next(this.endLoop.signal, this.stopRetries.signal);
+      let batch: BufferBatch | undefined;
+      try {
+        batch = await batcher.next(this.endLoop.signal, this.stopRetries.signal);
+      } catch (err) {
+        // An I/O error reading the queue: the records stay on disk; report, wait, try again (never crash).
+        const reason = `reading the buffer failed: ${err instanceof Error ? err.message : String(err)}`;
+        this.outcome(false, reason);
+        this.o.logger.error({ sink: this.name, reason }, `sink ${this.name}: ${reason}`);
+        if (this.stopRetries.signal.aborted) break;
+        await this.clock.sleep(this.o.config.retry.max_backoff, this.stopRetries.signal);
+        continue;
+      }
       if (!batch) break;
       const p: Promise<void> = this.send(batch).finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -169,7 +181,15 @@ export class SinkRunner {
   }
 
   private async send(batch: BufferBatch): Promise<void> {
-    const ok = await deliver(this.deliveryContext, batch.records, batch.sizes);
+    let ok = false;
+    try {
+      ok = await deliver(this.deliveryContext, batch.records, batch.sizes);
+    } catch (err) {
+      // A bug, not a sink answer: keep the batch unacknowledged (it replays after restart) rather than crash.
+      this.o.logger.error({ sink: this.name, err }, `sink ${this.name}: delivering a batch failed unexpectedly; it stays in the buffer`);
+      this.outcome(false, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
     // Because the source may commit its offset once acked: ack only what was delivered or dead-lettered.
     if (ok) this.buffer!.ack(batch.id);
     else this.interrupted = true;
@@ -195,11 +215,11 @@ export class SinkRunner {
       } catch (err) {
         const reason = `start failed: ${err instanceof Error ? err.message : String(err)}`;
         this.outcome(false, reason);
-        if (this.stopRetries.aborted) return false;
-        const delay = backoffDelay(attempt, { initialMs: this.o.config.retry.initial_backoff, maxMs: this.o.config.retry.max_backoff }, this.clock.random);
+        if (this.stopRetries.signal.aborted) return false;
+        const delay = backoffDelay(attempt, { initialMs: this.o.config.retry.initial_backoff, maxMs: this.o.config.retry.max_backoff }, () => this.clock.random());
         this.o.logger.warn({ sink: this.name, attempt, delayMs: delay, reason }, `sink ${this.name}: ${reason}; retry ${attempt} in ${delay} ms`);
         await this.clock.sleep(delay, this.stopRetries.signal);
-        if (this.stopRetries.aborted) return false;
+        if (this.stopRetries.signal.aborted) return false;
       }
     }
     this.state = 'ok';
@@ -207,23 +227,30 @@ export class SinkRunner {
     return true;
   }
 
+  /** ok without error: delivered. ok with error: dead-lettered (the sink answers, the data was refused). */
   private outcome(ok: boolean, error?: string): void {
+    const now = this.clock.now();
     if (error !== undefined) {
       this.lastError = error;
-      this.lastErrorAt = this.clock.now();
+      this.lastErrorAt = now;
     }
     if (ok) {
-      this.lastSuccessAt = this.clock.now();
-      if (this.failures > 0 || this.state !== 'ok') {
-        this.failures = 0;
-        this.state = 'ok';
-        if (error === undefined) this.o.status?.ok();
-      }
-      if (error !== undefined) this.o.status?.error(error);
+      if (error === undefined) this.lastSuccessAt = now;
+      this.failures = 0;
+      this.state = 'ok';
+      if (error !== undefined) this.report(`sink ${this.name}: ${error}`);
+      else if (this.reported) this.report(undefined);
       return;
     }
     this.failures++;
-    if (this.state !== 'starting' || this.failures >= FAILING_AFTER) this.state = this.failures >= FAILING_AFTER ? 'failing' : 'retrying';
-    this.o.status?.error(`sink ${this.name}: ${error}`);
+    if (this.failures >= FAILING_AFTER) this.state = 'failing';
+    else if (this.state !== 'starting') this.state = 'retrying';
+    this.report(`sink ${this.name}: ${error}`);
+  }
+
+  private report(error: string | undefined): void {
+    this.reported = error !== undefined;
+    if (error === undefined) this.o.status?.ok();
+    else this.o.status?.error(error);
   }
 }

@@ -44,6 +44,8 @@ export class SourceDriver {
   start(): void {
     const { source } = this.o;
     if (source.run) {
+      // A running stream counts as collecting (it may be waiting for its first file); it reports its own errors.
+      this.o.status.ok();
       this.streaming = this.keepStreaming();
     } else if (source.collect) {
       if (this.o.cron) {

@@ -7,15 +7,21 @@ export interface ComponentState {
   kind: ComponentKind;
   name: string;
   type: string;
-  /** `ok` after a success; `error` while the last attempt failed; `starting` before either. */
-  state: 'starting' | 'ok' | 'error';
+  /**
+   * `ok` after a success; `error` while the last attempt failed; `starting` before either. A sink shows its
+   * runner's own view instead: `retrying` after a failure, `failing` after several in a row.
+   */
+  state: 'starting' | 'ok' | 'error' | 'retrying' | 'failing';
   lastError?: string;
   lastErrorAt?: string;
   lastSuccessAt?: string;
 }
 
-/** Extra, live details of a component (e.g. a SinkRunner's queue depth and counters). */
-export type DetailProvider = () => Record<string, unknown>;
+/**
+ * Extra, live details of a component (e.g. a SinkRunner's queue depth and counters). When they carry a `state`,
+ * it replaces the component's own: the runner knows whether a sink is merely retrying or really failing.
+ */
+export type DetailProvider = () => { state?: ComponentState['state'] } & Record<string, unknown>;
 
 export class StatusBoard {
   private readonly components = new Map<string, ComponentState>();
@@ -50,15 +56,20 @@ export class StatusBoard {
   snapshot(): Array<ComponentState & { details?: Record<string, unknown> }> {
     return [...this.components.entries()].map(([key, c]) => {
       const provider = this.details.get(key);
-      return provider ? { ...c, details: provider() } : { ...c };
+      if (!provider) return { ...c };
+      const details = provider();
+      return { ...c, state: details.state ?? c.state, details };
     });
   }
 
-  /** Ready when every source has collected at least once and no component is currently failing. */
+  /**
+   * Ready when every source has collected at least once (or, streaming, is running), no source's last attempt
+   * failed and no sink is failing. A sink that is only retrying stays ready: its buffer holds the data meanwhile.
+   */
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
-    for (const c of this.components.values()) {
-      if (c.state === 'error') reasons.push(`${c.kind} ${c.name}: ${c.lastError ?? 'failing'}`);
+    for (const c of this.snapshot()) {
+      if (c.state === 'error' || c.state === 'failing') reasons.push(`${c.kind} ${c.name}: ${c.lastError ?? c.state}`);
       else if (c.kind === 'source' && c.state === 'starting') reasons.push(`source ${c.name}: has not collected yet`);
     }
     return { ready: reasons.length === 0, reasons };

@@ -23,12 +23,12 @@ describe('config topology', () => {
   });
 
   it('rejects an unknown input with did-you-mean', () => {
-    assert.deepEqual(topologyErrors(SOURCES + sink('[prom, lgos]')), ['agent.yaml:12:19 sinks.search.inputs[1]: unknown input `lgos`; did you mean `logs`?']);
+    assert.deepEqual(topologyErrors(SOURCES + sink('[prom, lgos]')), ['agent.yaml:12:20 sinks.search.inputs[1]: unknown input `lgos`; did you mean `logs`?']);
   });
 
   it('lists the known inputs when nothing is close', () => {
     assert.deepEqual(topologyErrors(SOURCES + sink('[prom, logs, kafka_consumer]')), [
-      'agent.yaml:12:25 sinks.search.inputs[2]: unknown input `kafka_consumer`; known inputs: `prom`, `logs`',
+      'agent.yaml:12:26 sinks.search.inputs[2]: unknown input `kafka_consumer`; known inputs: `prom`, `logs`',
     ]);
   });
 

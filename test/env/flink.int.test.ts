@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureServices, type Endpoints } from '../setup/env';
+import { ensureServices, flinkStatus, type Endpoints } from '../setup/env';
 import { checkpointCounts, flinkGet, waitFor } from '../setup/flink-control';
 
 // flink-dist's log4j pattern: %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n (empty NDC prints "[]")
@@ -13,7 +13,8 @@ describe('env: Flink cluster', function () {
   this.timeout(600000);
   let ep: Endpoints;
   before(async () => {
-    ep = await ensureServices(['flink']);
+    await ensureServices(['flink']);
+    ep = await flinkStatus(); // other test files may have cancelled/resubmitted the job since ensureServices
   });
 
   it('runs the wanted version with 2 TaskManagers and the job RUNNING', async () => {

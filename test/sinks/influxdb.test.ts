@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import type { TelemetryRecord } from '../../src/model';
 import { influxDbSink } from '../../src/sinks/influxdb';
 import { classifyInflux, errorMessage } from '../../src/sinks/influxdb/client';
-import { encodeBatch, encodeLine, escapeKey, escapeMeasurement, type InfluxMapping } from '../../src/sinks/influxdb/encode';
+import { encodeLine, LineEncoder, escapeKey, escapeMeasurement, type InfluxMapping } from '../../src/sinks/influxdb/encode';
 import { droppedIndices } from '../../src/sinks/influxdb/partial-write';
 import { influxDbSchema } from '../../src/sinks/influxdb/schema';
 import { FaultInjectingReceiver, sample, testContext } from './prometheus-remote-write.fixtures';
@@ -55,7 +55,7 @@ describe('influxdb line protocol', () => {
   ];
   for (const [what, record, reason] of unwritable) {
     it(`refuses ${what} with a reason and keeps the rest`, () => {
-      const batch = encodeBatch([sample('ok', {}, 1, 1), record], perMetric);
+      const batch = new LineEncoder(perMetric).encode([sample('ok', {}, 1, 1), record]);
       assert.deepEqual(batch.lines, ['ok value=1 1']);
       assert.equal(batch.rejected[0]!.index, 1);
       assert.match(batch.rejected[0]!.reason, reason);
@@ -63,7 +63,7 @@ describe('influxdb line protocol', () => {
   }
 
   it('drops NaN/±Inf and stale markers, counting each, and maps lines back to batch indices', () => {
-    const batch = encodeBatch([sample('a', {}, NaN, 1), sample('b', {}, 1, 1), sample('c', {}, Infinity, 1), sample('d', {}, -Infinity, 1), sample('e', {}, 2, 1, { stale: true }), sample('f', {}, 3, 1)], perMetric);
+    const batch = new LineEncoder(perMetric).encode([sample('a', {}, NaN, 1), sample('b', {}, 1, 1), sample('c', {}, Infinity, 1), sample('d', {}, -Infinity, 1), sample('e', {}, 2, 1, { stale: true }), sample('f', {}, 3, 1)]);
     assert.equal(batch.nonFinite, 3);
     assert.equal(batch.stale, 1);
     assert.deepEqual(batch.indices, [1, 5]);
@@ -75,7 +75,7 @@ describe('influxdb partial writes', () => {
   const records = [
     sample('cpu', { host: 'a' }, 1, 1), sample('mem', { host: 'a' }, 1, 1), sample('cpu', { host: 'b' }, 1, 2), sample('my meas', { t: 'v"q' }, 1, 1),
   ];
-  const batch = encodeBatch(records, perMetric);
+  const batch = new LineEncoder(perMetric).encode(records);
   const cases: Array<[string, string, number[] | undefined]> = [
     ['a field type conflict', 'partial write: field type conflict: input field "value" on measurement "cpu" is type float, already exists as type integer dropped=2', [0, 2]],
     ['a conflict on a quoted name', 'partial write: field type conflict: input field "value" on measurement "my meas" is type float, already exists as type string dropped=1', [3]],

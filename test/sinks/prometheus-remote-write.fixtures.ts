@@ -1,6 +1,11 @@
 // Test helpers shared by the remote-write and InfluxDB sink tests: a ComponentContext that records counters,
 // sample builders, and a FaultInjectingReceiver for the faults real servers cannot produce on demand.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import type { ComponentContext } from '../../src/component';
@@ -68,8 +73,9 @@ export class FaultInjectingReceiver {
     return this;
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+  /** `tls`: serve https with this key/certificate (see selfSignedCert). */
+  async start(tls?: { key: Buffer; cert: Buffer }): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -78,9 +84,10 @@ export class FaultInjectingReceiver {
         res.writeHead(a.status, a.headers);
         res.end(a.body ?? '');
       });
-    });
+    };
+    this.server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -105,4 +112,13 @@ export async function pollUntil<T>(what: string, fn: () => Promise<T | undefined
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1 (openssl, part of every Debian install). */
+export function selfSignedCert(): { keyFile: string; certFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fta-tls-'));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { keyFile, certFile };
 }

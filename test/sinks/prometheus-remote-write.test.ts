@@ -8,7 +8,8 @@ import { encodeLabels, RemoteWriteEncoder } from '../../src/sinks/prometheus-rem
 import { remoteWriteSink } from '../../src/sinks/prometheus-remote-write';
 import { remoteWriteSchema } from '../../src/sinks/prometheus-remote-write/schema';
 import { withEncoderRejects } from '../../src/sinks/shared/http-client';
-import { FaultInjectingReceiver, sample, testContext } from './prometheus-remote-write.fixtures';
+import { readFileSync } from 'node:fs';
+import { FaultInjectingReceiver, sample, selfSignedCert, testContext } from './prometheus-remote-write.fixtures';
 
 // ---- an independent protobuf reader (just enough wire format for WriteRequest) ----
 interface Field { no: number; wire: number; int?: bigint; bytes?: Buffer }
@@ -288,5 +289,34 @@ describe('prometheus_remote_write sink against a FaultInjectingReceiver', () => 
     assert.equal(r.kind, 'partial');
     assert.equal(receiver.received.length, 0);
     await sink.close?.();
+  });
+});
+
+describe('prometheus_remote_write over TLS (FaultInjectingReceiver on https)', () => {
+  let receiver: FaultInjectingReceiver;
+  let cert: { keyFile: string; certFile: string };
+  before(async () => {
+    cert = selfSignedCert();
+    receiver = await new FaultInjectingReceiver().start({ key: readFileSync(cert.keyFile), cert: readFileSync(cert.certFile) });
+  });
+  after(() => receiver.stop());
+  const send = async (tls: Record<string, unknown> | undefined) => {
+    const sink = remoteWriteSink.create(remoteWriteSchema.parse({ type: 'prometheus_remote_write', url: `${receiver.url}/api/v1/write`, inputs: ['a'], ...(tls ? { tls } : {}) }), testContext());
+    try {
+      return await sink.send([sample('m', {}, 1, 1)], { signal: new AbortController().signal, attempt: 1 });
+    } finally {
+      await sink.close?.();
+    }
+  };
+
+  it('trusts the server with tls.ca_file', async () => assert.deepEqual(await send({ ca_file: cert.certFile }), { kind: 'ok' }));
+  it('retries an unverifiable certificate with a reason that names tls.ca_file', async () => {
+    const r = await send(undefined);
+    assert.equal(r.kind, 'retry');
+    assert.match(r.kind === 'retry' ? r.reason : '', /TLS failure.*ca_file/);
+  });
+  it('accepts any certificate with verify: false', async () => assert.deepEqual(await send({ verify: false }), { kind: 'ok' }));
+  it('names the field and path of an unreadable ca_file', () => {
+    assert.throws(() => remoteWriteSink.create(remoteWriteSchema.parse({ type: 'prometheus_remote_write', url: `${receiver.url}/x`, inputs: ['a'], tls: { ca_file: '/nonexistent.pem' } }), testContext('vm')), /sinks\.vm\.tls\.ca_file: cannot read "\/nonexistent\.pem"/);
   });
 });

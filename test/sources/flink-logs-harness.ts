@@ -67,11 +67,11 @@ export function testContext(opts: { state?: SourceState; emit?: (r: TelemetryRec
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 /** Polls until `fn` is truthy or the deadline passes (no fixed sleeps in tests). */
-export async function until<T>(fn: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+export async function until<T>(fn: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

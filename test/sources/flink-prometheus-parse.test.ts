@@ -1,12 +1,9 @@
 // The exposition parser against the real reporter outputs captured from Flink 1.20.5 and 2.3.0, and against the
 // edge cases of the text 0.0.4 and OpenMetrics formats.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import * as path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { parseExposition } from '../../src/sources/flink-prometheus/parse';
-
-export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'prometheus');
-export const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+import { FIXTURES, fixture } from './flink-prometheus.context';
 
 describe('flink_prometheus exposition parser', () => {
   describe('real Flink reporter output', () => {
@@ -69,6 +66,20 @@ describe('flink_prometheus exposition parser', () => {
       const r = parseExposition('m { constructor = "x" , toString="y" } 2');
       assert.equal(r.errors, 0);
       assert.deepEqual(r.samples[0]!.labels, { constructor: 'x', toString: 'y' });
+    });
+
+    it('sets dropLabels aside in `dropped` and still rejects them twice', () => {
+      const drop = new Set(['task_attempt_id', 'task_attempt_num']);
+      const r = parseExposition('m{task_attempt_id="x",a="1",task_attempt_num="2",} 1\nn{b="2"} 2\no{task_attempt_num="1",task_attempt_num="2"} 3', { dropLabels: drop });
+      assert.equal(r.errors, 1);
+      assert.deepEqual(r.samples[0]!.labels, { a: '1' });
+      assert.deepEqual(r.samples[0]!.dropped, { task_attempt_id: 'x', task_attempt_num: '2' });
+      assert.equal(r.samples[1]!.dropped, undefined);
+    });
+
+    it('reads label names right when consecutive lines order them differently', () => {
+      const r = parseExposition('m{a="1",b="2"} 1\nm{b="3",a="4"} 2\nm{ab="5"} 3\nm{a="6"} 4');
+      assert.deepEqual(r.samples.map((s) => s.labels), [{ a: '1', b: '2' }, { b: '3', a: '4' }, { ab: '5' }, { a: '6' }]);
     });
 
     it('parses an empty label set and a sample without braces', () => {

@@ -1,5 +1,7 @@
 // A ComponentContext for source unit tests (flink_prometheus and host): it records log lines, counter totals,
 // gauge values and the last /status verdict, so tests assert on what an operator would see.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import pino from 'pino';
 import type { ComponentContext } from '../../src/component';
 
@@ -41,3 +43,7 @@ export function recordingContext(name = 'test_source'): RecordedContext {
 export function warnings(ctx: RecordedContext): RecordedContext['logs'] {
   return ctx.logs.filter((l) => l.level >= 40);
 }
+
+/** test/fixtures/prometheus (tests run from dist/test/sources). */
+export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'prometheus');
+export const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');

@@ -16,15 +16,15 @@ export function fixture<T>(name: string): T {
 export interface RecordingContext extends Pick<SourceContext, 'name' | 'agent' | 'logger' | 'metrics' | 'status'> {
   statusErrors: string[];
   statusOks: number;
-  logs: Array<{ level: number; msg: string }>;
+  logs: Array<{ level: number; msg: string; path?: string }>;
   counters: Map<string, number>;
   gauges: Map<string, number>;
 }
 
-/** A real pino logger writing into an array, so tests can count warnings. */
+/** A real pino logger writing into an array, so tests can count warnings and see each request (trace). */
 export function recordingContext(node = 'node-1'): RecordingContext {
   const logs: RecordingContext['logs'] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => { const o = JSON.parse(line) as { level: number; msg: string }; logs.push({ level: o.level, msg: o.msg }); } });
+  const logger = pino({ level: 'trace' }, { write: (line: string) => { logs.push(JSON.parse(line) as RecordingContext['logs'][number]); } });
   const ctx: RecordingContext = {
     name: 'flink_api',
     agent: { cluster: 'test-cluster', node, labels: { dc: 'lab' }, dataDir: '/tmp' },
@@ -56,4 +56,9 @@ export function one(records: TelemetryRecord[], name: string, match: Labels = {}
   const found = samples(records).filter((s) => s.name === name && !s.stale && Object.entries(match).every(([k, v]) => s.labels[k] === v));
   if (found.length !== 1) throw new Error(`expected one ${name}${JSON.stringify(match)}, found ${found.length}: ${samples(records).map((s) => s.name).filter((n, i, a) => a.indexOf(n) === i).join(', ')}`);
   return found[0]!;
+}
+
+/** Paths the source requested since log entry `from` (trace lines), to check what a round cost. */
+export function requestedPaths(ctx: RecordingContext, from = 0): string[] {
+  return ctx.logs.slice(from).filter((l) => l.msg === 'GET' && l.path).map((l) => l.path!);
 }

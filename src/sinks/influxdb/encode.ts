@@ -9,7 +9,8 @@
 // "is integer" flag; writing whole numbers as integers would make a counter's field integer on one scrape and
 // float on the next (e.g. Flink's numRecordsIn vs a rate), and InfluxDB refuses the second with a "field type
 // conflict" for the life of the shard. Floats are exact for integers up to 2^53.
-import type { Sample, TelemetryRecord } from '../../model';
+import type { Labels, Sample, TelemetryRecord } from '../../model';
+import { SeriesCache } from '../shared/series-cache';
 import type { InfluxDbConfig } from './schema';
 
 /** Measurement names: comma and space end the measurement, so both are escaped. */
@@ -40,8 +41,8 @@ export interface InfluxMapping {
 }
 
 /** The unescaped measurement and field key a sample is written to; partial-write answers name these. */
-export function target(sample: Sample, m: InfluxMapping): { measurement: string; field: string } {
-  return m.measurementPerMetric ? { measurement: sample.name, field: m.field } : { measurement: m.measurement, field: sample.name };
+export function target(name: string, m: InfluxMapping): { measurement: string; field: string } {
+  return m.measurementPerMetric ? { measurement: name, field: m.field } : { measurement: m.measurement, field: name };
 }
 
 /** Milliseconds → the configured precision, as text (ns exceeds 2^53, so it is appended zeros, not arithmetic). */
@@ -59,25 +60,31 @@ function timestamp(ms: number, precision: InfluxDbConfig['precision']): string {
   }
 }
 
-/** One line, or the reason the sample cannot be written. */
-export function encodeLine(sample: Sample, m: InfluxMapping): string | { reason: string } {
-  const { measurement, field } = target(sample, m);
+/** `<measurement>[,<tags>] <field>=` of a series, or the reason it cannot be written. */
+export function linePrefix(name: string, labels: Labels, m: InfluxMapping): string | { reason: string } {
+  const { measurement, field } = target(name, m);
   if (!measurement) return { reason: 'sample has no metric name' };
   if (measurement.startsWith('#')) return { reason: `measurement "${measurement}" starts with '#', which line protocol reads as a comment` };
   const bad = unwritable('measurement', measurement) ?? unwritable('field key', field);
   if (bad) return { reason: bad };
   let line = escapeMeasurement(measurement);
   // Tags sorted by key: InfluxDB's recommendation (it sorts them itself otherwise) and a stable series key.
-  const keys = Object.keys(sample.labels).sort();
+  const keys = Object.keys(labels).sort();
   for (const k of keys) {
-    const v = sample.labels[k]!;
+    const v = labels[k]!;
     // An empty tag value is not allowed in line protocol; InfluxDB treats an absent tag as empty anyway.
     if (v === '' || k === '') continue;
     const why = unwritable(`label ${k}`, k) ?? unwritable(`value of label ${k}`, v);
     if (why) return { reason: why };
     line += ',' + escapeKey(k) + '=' + escapeKey(v);
   }
-  return line + ' ' + escapeKey(field) + '=' + String(sample.value) + ' ' + timestamp(sample.timestampMs, m.precision);
+  return line + ' ' + escapeKey(field) + '=';
+}
+
+/** One line, or the reason the sample cannot be written. */
+export function encodeLine(sample: Sample, m: InfluxMapping): string | { reason: string } {
+  const prefix = linePrefix(sample.name, sample.labels, m);
+  return typeof prefix === 'string' ? prefix + String(sample.value) + ' ' + timestamp(sample.timestampMs, m.precision) : prefix;
 }
 
 export interface EncodedLines {
@@ -93,33 +100,42 @@ export interface EncodedLines {
   stale: number;
 }
 
-export function encodeBatch(records: readonly TelemetryRecord[], m: InfluxMapping): EncodedLines {
-  const out: EncodedLines = { body: '', lines: [], indices: [], rejected: [], nonFinite: 0, stale: 0 };
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.kind !== 'sample') {
-      out.rejected.push({ index: i, reason: 'influxdb takes samples only; a log record was routed here' });
-      continue;
-    }
-    if (r.stale) {
-      out.stale++;
-      continue;
-    }
-    if (!Number.isFinite(r.value)) {
-      out.nonFinite++;
-      continue;
-    }
-    if (!Number.isFinite(r.timestampMs)) {
-      out.rejected.push({ index: i, reason: `timestamp ${r.timestampMs} of ${r.name} is not a number` });
-      continue;
-    }
-    const line = encodeLine(r, m);
-    if (typeof line === 'string') {
-      out.lines.push(line);
-      out.indices.push(i);
-    } else out.rejected.push({ index: i, reason: line.reason });
-  }
-  out.body = out.lines.join('\n');
-  return out;
-}
+/** Batch → line protocol. Keeps each series' escaped prefix, so steady-state batches only format numbers. */
+export class LineEncoder {
+  private readonly prefixes: SeriesCache<string | { reason: string }>;
 
+  constructor(private readonly m: InfluxMapping) {
+    this.prefixes = new SeriesCache((name, labels) => linePrefix(name, labels, m));
+  }
+
+  encode(records: readonly TelemetryRecord[]): EncodedLines {
+    this.prefixes.trim();
+    const out: EncodedLines = { body: '', lines: [], indices: [], rejected: [], nonFinite: 0, stale: 0 };
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.kind !== 'sample') {
+        out.rejected.push({ index: i, reason: 'influxdb takes samples only; a log record was routed here' });
+        continue;
+      }
+      if (r.stale) {
+        out.stale++;
+        continue;
+      }
+      if (!Number.isFinite(r.value)) {
+        out.nonFinite++;
+        continue;
+      }
+      if (!Number.isFinite(r.timestampMs)) {
+        out.rejected.push({ index: i, reason: `timestamp ${r.timestampMs} of ${r.name} is not a number` });
+        continue;
+      }
+      const prefix = this.prefixes.get(r.name, r.labels);
+      if (typeof prefix === 'string') {
+        out.lines.push(prefix + String(r.value) + ' ' + timestamp(r.timestampMs, this.m.precision));
+        out.indices.push(i);
+      } else out.rejected.push({ index: i, reason: prefix.reason });
+    }
+    out.body = out.lines.join('\n');
+    return out;
+  }
+}

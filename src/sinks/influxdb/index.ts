@@ -6,19 +6,21 @@ import { classifyNetworkError } from '../shared/http';
 import { withEncoderRejects } from '../shared/http-client';
 import type { SendOptions, Sink, SinkDefinition } from '../types';
 import { classifyInflux, InfluxClient } from './client';
-import { encodeBatch, type EncodedLines, type InfluxMapping } from './encode';
+import { LineEncoder, type EncodedLines, type InfluxMapping } from './encode';
 import { droppedIndices } from './partial-write';
 import { influxDbSchema, type InfluxDbConfig } from './schema';
 
 class InfluxDbSink implements Sink {
   private readonly client: InfluxClient;
   private readonly mapping: InfluxMapping;
+  private readonly encoder: LineEncoder;
   private readonly nonFinite: Counter;
   private readonly stale: Counter;
 
   constructor(private readonly config: InfluxDbConfig, private readonly ctx: ComponentContext) {
     this.client = new InfluxClient(config, `sinks.${ctx.name}`);
     this.mapping = { measurementPerMetric: config.measurement_per_metric, measurement: config.measurement, field: config.field, precision: config.precision };
+    this.encoder = new LineEncoder(this.mapping);
     this.nonFinite = ctx.metrics.counter('influx_nonfinite_dropped_total', 'Samples not written because the value was NaN or ±Inf, which InfluxDB refuses.');
     this.stale = ctx.metrics.counter('influx_stale_skipped_total', 'Prometheus staleness markers not written: InfluxDB has no "series ended" value.');
   }
@@ -32,7 +34,7 @@ class InfluxDbSink implements Sink {
   }
 
   async send(records: TelemetryRecord[], options: SendOptions): Promise<SendResult> {
-    const batch = encodeBatch(records, this.mapping);
+    const batch = this.encoder.encode(records);
     if (batch.nonFinite) this.nonFinite.inc(batch.nonFinite);
     if (batch.stale) this.stale.inc(batch.stale);
     if (batch.lines.length === 0) return batch.rejected.length ? { kind: 'partial', retry: [], reject: batch.rejected } : { kind: 'ok' };

@@ -34,7 +34,7 @@ export function droppedIndices(message: string, batch: EncodedLines, records: re
     const field = unquote(conflict[1]!);
     const measurement = unquote(conflict[2]!);
     batch.lines.forEach((_, k) => {
-      const t = target(sampleAt(k), m);
+      const t = target(sampleAt(k).name, m);
       if (t.field === field && t.measurement === measurement) found.add(k);
     });
   }
@@ -45,7 +45,7 @@ export function droppedIndices(message: string, batch: EncodedLines, records: re
     const [measurement, tag, value] = [unquote(tagLimit[1]!), unquote(tagLimit[2]!), unquote(tagLimit[3]!)];
     batch.lines.forEach((_, k) => {
       const s = sampleAt(k);
-      if (target(s, m).measurement === measurement && s.labels[tag] === value) found.add(k);
+      if (target(s.name, m).measurement === measurement && s.labels[tag] === value) found.add(k);
     });
   }
 

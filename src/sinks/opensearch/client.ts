@@ -80,11 +80,6 @@ export class OpenSearchClient {
   }
 }
 
-/** The human sentence of a failed result (for thrown errors in start/healthcheck/housekeeping). */
-export function reasonOf(r: SendResult, fallback: string): string {
-  return 'reason' in r ? r.reason : fallback;
-}
-
 function problemsOnly(problems: readonly EncodeProblem[]): SendResult {
   return problems.length ? { kind: 'partial', retry: [], reject: [...problems] } : { kind: 'ok' };
 }

@@ -4,7 +4,8 @@ import type { ComponentContext, Counter } from '../../component';
 import type { TelemetryRecord } from '../../model';
 import type { SendResult } from '../../model/send-result';
 import type { SendOptions, Sink, SinkDefinition } from '../types';
-import { classifyRequestStatus, classifyTransportError, OpenSearchClient, reasonOf } from './client';
+import { reasonOf } from '../shared/result';
+import { classifyRequestStatus, classifyTransportError, OpenSearchClient } from './client';
 import { encodeBulk, IndexNamer } from './encode';
 import { enforceRetention, hasIsm, installIsmPolicy, installTemplates } from './lifecycle';
 import { openSearchSchema, type OpenSearchConfig } from './schema';
@@ -16,6 +17,7 @@ export class OpenSearchSink implements Sink {
   private readonly deletedIndices: Counter;
   /** Learned in start(); undefined until then (housekeeping then detects it itself). */
   private ism: boolean | undefined;
+  private closed: Promise<void> | undefined;
 
   constructor(
     private readonly cfg: OpenSearchConfig,
@@ -72,8 +74,10 @@ export class OpenSearchSink implements Sink {
     }
   }
 
+  /** Idempotent: the runner closes the sink at stop, and the agent may again at exit. */
   close(): Promise<void> {
-    return this.client.close();
+    this.closed ??= this.client.close();
+    return this.closed;
   }
 }
 

@@ -2,7 +2,8 @@
 // policy when it exists, otherwise enforce retention itself (housekeeping): delete daily indices past
 // retention_days, and for data streams roll the write index over daily and delete old backing indices.
 import { dayStart, isExpiredDay, parseDay } from '../shared/days';
-import { classifyRequestStatus, reasonOf, type OpenSearchClient, type RawResponse } from './client';
+import { reasonOf } from '../shared/result';
+import { classifyRequestStatus, type OpenSearchClient, type RawResponse } from './client';
 import type { OpenSearchConfig } from './schema';
 import { indexTemplates, ismPolicy, retentionPatterns } from './template';
 

@@ -1,5 +1,6 @@
-// Records → column arrays, the shape `INSERT … SELECT FROM unnest($1::…[], …)` takes: one bind parameter per
-// column whatever the row count, and a constant SQL text the server plans once per connection.
+// Records → what the inserts bind: samples as column arrays for `INSERT … SELECT FROM unnest($1::bigint[], …)`,
+// logs as one JSON array for `json_to_recordset($1::json)`. Either way one bind parameter per column (or one in
+// all) whatever the row count, and a constant SQL text. Why two shapes: see insertStatements in client.ts.
 import type { LogRecord, Sample, TelemetryRecord } from '../../model';
 import { dayStart } from '../shared/days';
 import { seriesId64 } from '../shared/series-id';
@@ -17,28 +18,29 @@ export interface SampleColumns {
   value: number[];
 }
 
-export interface LogColumns {
-  id: string[];
-  tsMs: number[];
-  level: string[];
-  logger: Array<string | null>;
-  message: string[];
-  thread: Array<string | null>;
-  component: Array<string | null>;
-  stream: Array<string | null>;
-  logKind: string[];
-  node: Array<string | null>;
-  cluster: Array<string | null>;
-  exception: Array<string | null>;
-  attributes: string[];
-  labels: string[];
+/** One logs row; keys match the column list of json_to_recordset in insertStatements. */
+export interface LogRow {
+  id: string;
+  ms: number;
+  level: string;
+  logger: string | null;
+  message: string;
+  thread: string | null;
+  component: string | null;
+  stream: string | null;
+  kind: string;
+  node: string | null;
+  cluster: string | null;
+  exception: LogRecord['exception'] | null;
+  attributes: Record<string, string>;
+  labels: Record<string, string>;
 }
 
 export interface EncodedBatch {
   /** Series not yet known to be stored (the caller's cache decides); inserted first, ON CONFLICT DO NOTHING. */
   series: SeriesColumns;
   samples: SampleColumns;
-  logs: LogColumns;
+  logs: LogRow[];
   /** Batch index of each sample row, then of each log row (to map a failure back to records). */
   sampleIndex: number[];
   logIndex: number[];
@@ -57,14 +59,23 @@ const MAX_TS = Date.UTC(9999, 0, 1);
 function clean(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
-const opt = (s: string | undefined): string | null => (s === undefined ? null : clean(s));
 const json = (v: unknown): string => clean(JSON.stringify(v));
+
+/**
+ * The logs rows as the one JSON parameter. A U+0000 anywhere in a row arrives as the escape `\u0000`, which
+ * PostgreSQL refuses in text and jsonb; it is rewritten to `\ufffd`, unless its backslash is itself escaped
+ * (a literal "\u0000" typed in a message stays as it is). One pass over the text, only when it has one.
+ */
+export function logsJson(rows: readonly LogRow[]): string {
+  const text = JSON.stringify(rows);
+  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+}
 
 export function emptyBatch(): EncodedBatch {
   return {
     series: { id: [], name: [], labels: [] },
     samples: { seriesId: [], tsMs: [], value: [] },
-    logs: { id: [], tsMs: [], level: [], logger: [], message: [], thread: [], component: [], stream: [], logKind: [], node: [], cluster: [], exception: [], attributes: [], labels: [] },
+    logs: [],
     sampleIndex: [],
     logIndex: [],
     sampleDays: new Set(),
@@ -87,22 +98,23 @@ function addSample(out: EncodedBatch, s: Sample, index: number, knownSeries: Ser
 }
 
 function addLog(out: EncodedBatch, r: LogRecord, index: number): void {
-  const L = out.logs;
   const { cluster, node, ...labels } = r.labels;
-  L.id.push(clean(r.id));
-  L.tsMs.push(Math.trunc(r.timestampMs));
-  L.level.push(r.level);
-  L.logger.push(opt(r.logger));
-  L.message.push(clean(r.message));
-  L.thread.push(opt(r.thread));
-  L.component.push(opt(r.component));
-  L.stream.push(opt(r.stream));
-  L.logKind.push(r.logKind);
-  L.node.push(opt(node));
-  L.cluster.push(opt(cluster));
-  L.exception.push(r.exception ? json(r.exception) : null);
-  L.attributes.push(json(r.attributes));
-  L.labels.push(json(labels));
+  out.logs.push({
+    id: r.id,
+    ms: Math.trunc(r.timestampMs),
+    level: r.level,
+    logger: r.logger ?? null,
+    message: r.message,
+    thread: r.thread ?? null,
+    component: r.component ?? null,
+    stream: r.stream ?? null,
+    kind: r.logKind,
+    node: node ?? null,
+    cluster: cluster ?? null,
+    exception: r.exception ?? null,
+    attributes: r.attributes,
+    labels,
+  });
   out.logIndex.push(index);
   out.logDays.add(dayStart(r.timestampMs));
 }

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { ComponentContext, Counter } from '../../component';
 import type { TelemetryRecord } from '../../model';
 import type { SendResult } from '../../model/send-result';
+import { reasonOf } from '../shared/result';
 import type { SendOptions, Sink, SinkDefinition } from '../types';
 import { classifyPgError, createPool, insertBatch, insertStatements } from './client';
 import { encodeBatch, SeriesCache, type EncodedBatch } from './encode';
@@ -18,6 +19,7 @@ export class PostgresSink implements Sink {
   /** `table|dayStart` of partitions known to exist; cleared when the server says otherwise. */
   private readonly partitions = new Set<string>();
   private migrated: Promise<void> | undefined;
+  private closed: Promise<void> | undefined;
   private readonly droppedPartitions: Counter;
 
   constructor(
@@ -108,8 +110,10 @@ export class PostgresSink implements Sink {
     }
   }
 
+  /** Idempotent: the runner closes the sink at stop, and the agent may again at exit (pg throws on a 2nd end()). */
   close(): Promise<void> {
-    return this.pool.end();
+    this.closed ??= this.pool.end();
+    return this.closed;
   }
 
   private ensureMigrated(): Promise<void> {
@@ -139,10 +143,6 @@ export class PostgresSink implements Sink {
     }
     for (const d of missing) this.partitions.add(`${table}|${d}`);
   }
-}
-
-function reasonOf(r: SendResult, fallback: string): string {
-  return 'reason' in r ? r.reason : fallback;
 }
 
 /** A failed transaction fails all its rows; records the encoder refused keep their own reason. */

@@ -9,10 +9,11 @@
 // A series' encoded labels are cached by label set: Flink series are stable across scrapes, so after the first
 // batch only the samples are encoded.
 import type { Labels, Sample, TelemetryRecord } from '../../model';
+import { SeriesCache } from '../shared/series-cache';
 
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Bound of the label-encoding cache; cleared wholesale when hit (cheap, and churny label sets re-fill it). */
+/** Bound of the label-encoding cache; cleared wholesale between batches when hit (churny label sets re-fill it). */
 const LABEL_CACHE_MAX = 200_000;
 
 export interface EncodedBatch {
@@ -95,11 +96,12 @@ export function encodeLabels(name: string, labels: Labels): Buffer | string {
   return buf;
 }
 
-/** An unambiguous cache key of (name, labels): every part is length-prefixed, so no value can forge a boundary. */
-function cacheKey(name: string, labels: Labels): string {
-  let key = name.length + ':' + name;
-  for (const k in labels) key += '|' + k.length + ':' + k + labels[k]!.length + ':' + labels[k];
-  return key;
+/** The per-encode grouping slot of one distinct label set (shared by label objects that differ in key order). */
+interface SeriesSlot {
+  labels: Buffer;
+  /** encode() call that last used this slot, and the index of its group in that call. */
+  epoch: number;
+  group: number;
 }
 
 /** Size of one `TimeSeries.samples` entry: tag, length byte, then value (1+8) and timestamp (1+varint). */
@@ -108,13 +110,24 @@ function sampleEntrySize(ts: number): number {
 }
 
 export class RemoteWriteEncoder {
-  private readonly labelCache = new Map<string, Buffer | string>();
-  /** Encoded bytes → the one Buffer for them, so label sets that differ only in key order share a series. */
-  private readonly canonical = new Map<string, Buffer>();
+  /** Encoded label bytes → the one slot for them, so label sets that differ only in key order share a series. */
+  private readonly slots = new Map<string, SeriesSlot>();
+  private readonly cache = new SeriesCache<SeriesSlot | string>((name, labels) => {
+    const encoded = encodeLabels(name, labels);
+    if (typeof encoded === 'string') return encoded;
+    const bytes = encoded.toString('latin1');
+    let slot = this.slots.get(bytes);
+    if (!slot) this.slots.set(bytes, (slot = { labels: encoded, epoch: 0, group: 0 }));
+    return slot;
+  }, LABEL_CACHE_MAX);
+  private epoch = 0;
 
   encode(records: readonly TelemetryRecord[]): EncodedBatch {
+    // Bounded: cleared wholesale between batches (never mid-batch, which could split a series in two groups).
+    if (this.cache.trim()) this.slots.clear();
+    const epoch = ++this.epoch;
     const rejected: EncodedBatch['rejected'] = [];
-    const series = new Map<Buffer, SeriesGroup>();
+    const groups: SeriesGroup[] = [];
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (r.kind !== 'sample') {
@@ -125,21 +138,22 @@ export class RemoteWriteEncoder {
         rejected.push({ index: i, reason: `timestamp ${r.timestampMs} of ${r.name} is not a millisecond time after 1970` });
         continue;
       }
-      const labels = this.labelsFor(r);
-      if (typeof labels === 'string') {
-        rejected.push({ index: i, reason: labels });
+      const slot = this.cache.get(r.name, r.labels);
+      if (typeof slot === 'string') {
+        rejected.push({ index: i, reason: slot });
         continue;
       }
-      // Keyed by the cached Buffer itself: equal label sets always yield the same Buffer object (see labelsFor).
-      let group = series.get(labels);
-      if (!group) series.set(labels, (group = { labels, indices: [] }));
-      group.indices.push(i);
+      if (slot.epoch !== epoch) {
+        slot.epoch = epoch;
+        slot.group = groups.length;
+        groups.push({ labels: slot.labels, indices: [i] });
+      } else groups[slot.group]!.indices.push(i);
     }
 
     let merged = 0;
     let total = 0;
     const tsLens: number[] = [];
-    for (const group of series.values()) {
+    for (const group of groups) {
       merged += orderAndMerge(group.indices, records as readonly Sample[]);
       let len = group.labels.length;
       for (const idx of group.indices) len += sampleEntrySize(Math.floor((records[idx] as Sample).timestampMs));
@@ -150,7 +164,7 @@ export class RemoteWriteEncoder {
     const body = Buffer.allocUnsafe(total);
     let o = 0;
     let s = 0;
-    for (const group of series.values()) {
+    for (const group of groups) {
       body[o++] = 0x0a; // WriteRequest.timeseries
       o = writeVarint(body, o, tsLens[s++]!);
       o += group.labels.copy(body, o);
@@ -172,27 +186,7 @@ export class RemoteWriteEncoder {
         o = writeVarint(body, o, ts);
       }
     }
-    return { body, rejected, merged, seriesCount: series.size };
-  }
-
-  private labelsFor(sample: Sample): Buffer | string {
-    const key = cacheKey(sample.name, sample.labels);
-    let cached = this.labelCache.get(key);
-    if (cached === undefined) {
-      if (this.labelCache.size >= LABEL_CACHE_MAX) {
-        this.labelCache.clear();
-        this.canonical.clear();
-      }
-      cached = encodeLabels(sample.name, sample.labels);
-      if (typeof cached !== 'string') {
-        const bytes = cached.toString('latin1');
-        const first = this.canonical.get(bytes);
-        if (first) cached = first;
-        else this.canonical.set(bytes, cached);
-      }
-      this.labelCache.set(key, cached);
-    }
-    return cached;
+    return { body, rejected, merged, seriesCount: groups.length };
   }
 }
 

@@ -48,8 +48,6 @@ export interface HttpClientOptions {
   headers?: Record<string, string>;
   /** Connections kept per origin; matches the runner's request.concurrency so requests never queue here. */
   connections?: number;
-  /** Abort a request after this long even if the caller's signal does not fire. */
-  timeoutMs?: number;
 }
 
 const MAX_BODY_CHARS = 4096;
@@ -58,7 +56,6 @@ export class HttpClient {
   readonly url: URL;
   private readonly agent: Agent;
   private readonly baseHeaders: Record<string, string>;
-  private readonly timeoutMs: number | undefined;
 
   constructor(options: HttpClientOptions) {
     this.url = new URL(options.url);
@@ -71,7 +68,6 @@ export class HttpClient {
       ...(tls ? { connect: tls } : {}),
     });
     this.baseHeaders = { ...options.headers };
-    this.timeoutMs = options.timeoutMs;
   }
 
   /** `path` may carry a query string; it is resolved against the base URL (keeping the base path's prefix). */
@@ -80,16 +76,18 @@ export class HttpClient {
     return new URL(pathAndQuery.replace(/^\//, ''), base);
   }
 
-  /** POST `body` to `target`. Resolves for every HTTP status; rejects only when no response arrived. */
+  /**
+   * POST `body` to `target`. Resolves for every HTTP status; rejects only when no response arrived. The timeout
+   * arrives in `signal` (the SinkRunner combines request.timeout with shutdown), so there is no second timer here.
+   */
   async post(target: URL, body: Buffer | string, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
-    const signals = [signal, this.timeoutMs ? AbortSignal.timeout(this.timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
     const res = await this.agent.request({
       origin: target.origin,
       path: target.pathname + target.search,
       method: 'POST',
       headers: { ...this.baseHeaders, ...headers },
       body,
-      ...(signals.length ? { signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals) } : {}),
+      ...(signal ? { signal } : {}),
     });
     const text = await res.body.text();
     const out: Record<string, string> = {};

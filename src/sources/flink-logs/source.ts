@@ -1,8 +1,7 @@
 // The flink_logs source: finds files, follows them through rotation, batches records and commits each file's
 // offset only after `emit` resolved (every sink durably took the batch), so a crash replays, never loses.
 // Record ids are (node, dev, inode, fingerprint, byte offset): a replay produces the same ids.
-import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Counter, Gauge } from '../../component';
 import type { LogRecord } from '../../model';
 import type { Source, SourceContext } from '../types';
@@ -12,18 +11,16 @@ import { identityKey, type FileIdentity } from './file-identity';
 import { FileTailer, type TailerCounters } from './file-tailer';
 import { compileLayout, everyLineLayout, flinkDefaultLayout, type LineLayout } from './layout';
 import { buildRecord, MultilineAssembler, type AssemblerCounters, type PendingRecord } from './record-builder';
+import { sweepRotated, type SavedOffset } from './rotated-files';
 import type { FlinkLogsConfig } from './schema';
 import { ZoneClock } from './timezone';
+import { Wakeup } from './wakeup';
 
-/** What `ctx.state` keeps per file (key: `file:<dev>:<ino>:<fp>`). */
-export interface SavedOffset {
-  path: string;
-  offset: number;
-  fpLen: number;
-}
+export type { SavedOffset } from './rotated-files';
 
 const MAX_CHUNKS_PER_TURN = 16;
 const PREVIEW_BYTES = 256 * 1024;
+const FP_RETRY_MS = 1000;
 
 export class FlinkLogsSource implements Source {
   private readonly tailers = new Map<string, FileTailer>();
@@ -33,7 +30,8 @@ export class FlinkLogsSource implements Source {
   private batch: LogRecord[] = [];
   private batchSince = 0;
   private rescanSoon = false;
-  private wake: (() => void) | undefined;
+  private fpPending = false;
+  private lastScan = 0;
   private readonly logLayout: LineLayout;
   private readonly c: {
     records: Counter; unparsed: Counter; truncated: Counter; invalid: Counter; dropped: Counter; lines: Counter;
@@ -66,12 +64,12 @@ export class FlinkLogsSource implements Source {
 
   async run(): Promise<void> {
     const signal = this.ctx.signal;
-    const watchers = this.watchDirs();
+    const wakeup = new Wakeup(this.cfg.paths, () => { this.rescanSoon = true; });
     try {
       await this.scan(true);
       let nextScan = Date.now() + this.cfg.scan_interval;
       while (!signal.aborted) {
-        if (this.rescanSoon || Date.now() >= nextScan) {
+        if (this.rescanSoon || Date.now() >= nextScan || (this.fpPending && Date.now() - this.lastScan >= FP_RETRY_MS)) {
           await this.scan(false);
           nextScan = Date.now() + this.cfg.scan_interval;
         }
@@ -82,13 +80,13 @@ export class FlinkLogsSource implements Source {
         this.finishDrained(now);
         if (this.batch.length > 0 && (bytes === 0 || now - this.batchSince >= this.cfg.batch_max_wait)) await this.flush();
         if (this.closing.size > 0) await this.reap();
-        if (bytes === 0 && !signal.aborted) await this.sleep(Math.min(this.cfg.poll_interval, Math.max(0, nextScan - Date.now())));
+        if (bytes === 0 && !signal.aborted) await wakeup.sleep(Math.min(this.cfg.poll_interval, Math.max(0, nextScan - Date.now())), signal);
       }
     } catch (err) {
       if (!signal.aborted) throw err;
       // emit rejects when the agent stops: nothing is committed for that batch; it is read again next start.
     } finally {
-      for (const w of watchers) w.close();
+      wakeup.close();
       for (const t of this.tailers.values()) await t.close();
       this.tailers.clear();
       this.byInode.clear();
@@ -139,13 +137,19 @@ export class FlinkLogsSource implements Source {
   /** Expands the globs: opens new files, marks vanished ones as draining, notices content replaced under us. */
   private async scan(initial: boolean): Promise<void> {
     this.rescanSoon = false;
+    this.fpPending = false;
+    this.lastScan = Date.now();
     const opened: Array<{ path: string; f: OpenedFile }> = [];
     const seen = new Set<string>();
     for (const path of await expandGlobs(this.cfg.paths)) {
       const f = await openWithIdentity(path, this.cfg.fingerprint_bytes);
       if (!f) {
-        // A new file whose first line is not complete yet: look again soon rather than in scan_interval.
-        this.rescanSoon = true;
+        // No complete first line yet (new, or just truncated; an idle JobManager's .out stays empty): look again
+        // within a second rather than in scan_interval, and do not take a followed file that was truncated to
+        // nothing for one that was rotated away.
+        this.fpPending = true;
+        const st = await stat(path).catch(() => undefined);
+        if (st) seen.add(`${st.dev}:${st.ino}`);
         continue;
       }
       const ik = `${f.id.dev}:${f.id.ino}`;
@@ -173,7 +177,23 @@ export class FlinkLogsSource implements Source {
       t.drainingSince = Date.now();
       this.c.rotations.inc();
     }
-    if (initial) await this.recoverOrphans(opened.map((o) => identityKey(o.f.id)));
+    const live = { keys: new Set(opened.map((o) => identityKey(o.f.id))), inodes: new Set([...seen]), fps: new Set<string>(), paths: new Set<string>() };
+    for (const [key, t] of this.tailers) {
+      live.keys.add(key);
+      live.inodes.add(`${t.id.dev}:${t.id.ino}`);
+      live.fps.add(t.id.fp);
+      live.paths.add(t.path);
+    }
+    const followedBefore = new Set(this.ctx.state.keys().filter((k) => k.startsWith('file:')).map((k) => this.ctx.state.get<SavedOffset>(k)!.path));
+    const swept = await sweepRotated(this.ctx.state, opened.map((o) => o.path).concat([...live.paths]), live, this.cfg.fingerprint_bytes);
+    this.c.lost.inc(swept.lost);
+    this.c.reused.inc(swept.reused);
+    for (const d of swept.drain) {
+      const t = this.newTailer(d.path, d.f, d.offset, this.tailerCounters, this.assemblerCounters);
+      t.phase = 'draining';
+      t.drainingSince = Date.now();
+      this.track(t);
+    }
     for (const { path, f } of opened) {
       const saved = this.ctx.state.get<SavedOffset>(identityKey(f.id));
       let offset = 0;
@@ -183,37 +203,12 @@ export class FlinkLogsSource implements Source {
           this.c.truncations.inc();
           offset = 0;
         }
-      } else if (initial && this.cfg.start_at === 'end') {
+      } else if (initial && this.cfg.start_at === 'end' && !followedBefore.has(path)) {
+        // start_at is for files we never followed: a path we followed got this file by rotation while we were
+        // down, so all of it is new.
         offset = await lastLineEnd(f.fh, f.size);
       }
       this.track(this.newTailer(path, f, offset, this.tailerCounters, this.assemblerCounters));
-    }
-  }
-
-  /**
-   * At start-up: saved files no longer under the globs were rotated (or copied by copytruncate) while the agent was
-   * down. Find them by fingerprint among their siblings and read their rest; forget the others.
-   */
-  private async recoverOrphans(present: string[]): Promise<void> {
-    const live = new Set(present);
-    const liveInodes = new Set(present.map((k) => k.split(':').slice(1, 3).join(':')));
-    for (const key of this.ctx.state.keys()) {
-      if (!key.startsWith('file:') || live.has(key)) continue;
-      const saved = this.ctx.state.get<SavedOffset>(key)!;
-      const [, dev, ino, fp] = key.split(':');
-      const id: FileIdentity = { dev: Number(dev), ino: Number(ino), fp: fp!, fpLen: saved.fpLen };
-      const fh = await findSibling(saved.path, id, saved.offset, undefined);
-      if (fh && !live.has(key)) {
-        const size = (await fh.stat()).size;
-        const t = this.newTailer(saved.path, { fh, id, size }, saved.offset, this.tailerCounters, this.assemblerCounters);
-        t.phase = 'draining';
-        t.drainingSince = Date.now();
-        this.track(t);
-        continue;
-      }
-      if (liveInodes.has(`${dev}:${ino}`)) this.c.reused.inc();
-      else this.c.lost.inc();
-      await this.ctx.state.delete(key);
     }
   }
 
@@ -288,40 +283,12 @@ export class FlinkLogsSource implements Source {
     if (this.batch.length > 0) return;
     for (const t of this.closing) {
       if (t.committed < t.builtUpTo) continue;
-      await this.ctx.state.delete(identityKey(t.id));
+      // Kept as a `done` marker while the file exists, so a restart does not read the rotated file again.
+      await this.ctx.state.set(identityKey(t.id), { path: t.path, offset: t.builtUpTo, fpLen: t.id.fpLen, done: true } satisfies SavedOffset);
       await t.close();
       this.closing.delete(t);
       this.tailers.delete(identityKey(t.id));
     }
     this.c.files.set(this.tailers.size);
-  }
-
-  private watchDirs(): FSWatcher[] {
-    const out: FSWatcher[] = [];
-    for (const dir of new Set(this.cfg.paths.map((p) => dirname(p)))) {
-      try {
-        // Only a hint to wake up early; the polling loop and the rescan never depend on it.
-        const w = watch(dir, { persistent: false }, () => this.wake?.());
-        w.on('error', () => undefined);
-        out.push(w);
-      } catch {
-        // No such directory yet, or a glob in the directory part: polling covers it.
-      }
-    }
-    return out;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.ctx.signal.removeEventListener('abort', done);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-      this.ctx.signal.addEventListener('abort', done, { once: true });
-    });
   }
 }

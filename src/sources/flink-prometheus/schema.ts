@@ -43,7 +43,8 @@ export const flinkPrometheusSchema = z
     path: z.string().startsWith('/').default('/metrics').describe('HTTP path of the exposition on probed ports.'),
     scrape_timeout: duration()
       .optional()
-      .describe('Time limit of one scrape (and of the discovery call); default 80% of `interval`. Must be shorter than `interval`.'),
+      .describe('Time limit of one scrape (and of the discovery call); default 80% of `interval`. Must be shorter than `interval`.')
+      .meta({ examples: ['5s'] }),
     drop_labels: z
       .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a label name'))
       .default(['task_attempt_id', 'task_attempt_num'])

@@ -1,11 +1,10 @@
 // Turns one target's parsed exposition into the samples we emit: name filters, dropped churn labels, the agent's
 // labels, and the one rule that keeps dropping labels honest — it never merges two series silently.
 import type { Labels, Sample } from '../../model';
-import { seriesKey } from '../../model';
 import type { ParsedSample } from './parse';
 
 export interface ShapeOptions {
-  /** Labels removed from every series (`task_attempt_id`, `task_attempt_num` by default). */
+  /** Labels removed from every series (`task_attempt_id`, `task_attempt_num` by default); the parser drops them. */
   dropLabels: readonly string[];
   /** Full-match name regexes; empty keeps every name. */
   include: readonly RegExp[];
@@ -26,10 +25,13 @@ export interface ShapedScrape {
 
 export class SeriesShaper {
   private readonly nameKept = new Map<string, boolean>();
-  private readonly drop: ReadonlySet<string>;
+  /** Pass as `ParseOptions.dropLabels`: `shape` expects samples parsed with it. */
+  readonly dropLabels: ReadonlySet<string>;
+  private readonly baseKeys: string[];
 
   constructor(private readonly opts: ShapeOptions) {
-    this.drop = new Set(opts.dropLabels);
+    this.dropLabels = new Set(opts.dropLabels);
+    this.baseKeys = Object.keys(opts.base);
   }
 
   /** Whether a metric name passes `include`/`exclude`; cached because every name repeats on every scrape. */
@@ -51,9 +53,24 @@ export class SeriesShaper {
    * `task_attempt_num` — the live attempt — or else the first one, and count the other. Merging them (a sum,
    * an average) would invent a value Flink never reported. Different TaskManagers never collide: `tm_id` stays.
    */
+  private order: KeyOrder = { names: [], sorted: [] };
+
+  /**
+   * `seriesKey(name, labels)`, the same string, built without sorting the names of every sample again (they come
+   * in the same order line after line) and with one join instead of dozens of string pieces to collect.
+   */
+  private key(name: string, labels: Labels): string {
+    const names = Object.keys(labels);
+    let o = this.order;
+    if (names.length !== o.names.length || names.some((n, i) => n !== o.names[i])) o = this.order = { names, sorted: [...names].sort() };
+    const parts = new Array<string>(o.sorted.length);
+    for (let i = 0; i < parts.length; i++) parts[i] = o.sorted[i] + '="' + labels[o.sorted[i]!] + '"';
+    return name + '{' + parts.join(',') + '}';
+  }
+
   shape(parsed: readonly ParsedSample[], scrapeMs: number): ShapedScrape {
     const series = new Map<string, Sample>();
-    const attempts = this.drop.has('task_attempt_num') ? new Map<string, number>() : undefined;
+    const attempts = this.dropLabels.has('task_attempt_num') ? new Map<string, number>() : undefined;
     const base = this.opts.base;
     let filtered = 0;
     let collisions = 0;
@@ -63,17 +80,17 @@ export class SeriesShaper {
         filtered++;
         continue;
       }
-      const labels: Labels = {};
-      for (const k in p.labels) {
-        if (this.drop.has(k)) continue;
+      // The parser made this object for us alone: extend it in place rather than copy it (see ParseOptions).
+      const labels = p.labels;
+      for (const k of this.baseKeys) {
         // The agent's labels win; the target's own value survives as exported_<name>, as Prometheus does.
-        labels[Object.hasOwn(base, k) ? 'exported_' + k : k] = p.labels[k]!;
+        if (Object.hasOwn(labels, k)) labels['exported_' + k] = labels[k]!;
+        labels[k] = base[k]!;
       }
-      for (const k in base) labels[k] = base[k]!;
-      const key = seriesKey(p.name, labels);
+      const key = this.key(p.name, labels);
       const sample: Sample = { kind: 'sample', name: p.name, labels, value: p.value, timestampMs: p.timestampMs ?? scrapeMs };
       if (p.metricType) sample.metricType = p.metricType;
-      const attempt = attempts ? attemptOf(p.labels) : -1;
+      const attempt = attempts ? attemptOf(p.dropped) : -1;
       if (series.has(key)) {
         collisions++;
         firstCollision ??= key;
@@ -88,7 +105,13 @@ export class SeriesShaper {
   }
 }
 
-function attemptOf(labels: Labels): number {
-  const n = Number(labels.task_attempt_num);
+/** Last label-name list seen and its sorted order: consecutive samples of one family share them. */
+interface KeyOrder {
+  names: string[];
+  sorted: string[];
+}
+
+function attemptOf(dropped: Labels | undefined): number {
+  const n = Number(dropped?.task_attempt_num);
   return Number.isFinite(n) ? n : -1;
 }

@@ -114,7 +114,8 @@ export class FlinkPrometheusSource implements Source {
     try {
       const res = await httpGetText(target.url, this.timeoutMs, signal, ACCEPT);
       if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-      const parsed = parseExposition(res.body, res.contentType.includes('openmetrics') ? { openMetrics: true } : {});
+      const format = res.contentType.includes('openmetrics') ? { openMetrics: true } : {};
+      const parsed = parseExposition(res.body, { ...format, dropLabels: this.shaper.dropLabels });
       if (this.failing.delete(target.url)) this.ctx.logger.info({ target: target.instance }, 'reporter answers again');
       return { kind: 'up', target, startMs, seconds: seconds(), parsed };
     } catch (err) {

@@ -28,6 +28,8 @@ export interface RestClientOptions {
   auth?: AuthOptions | undefined;
   /** Where the options live (`sources.flink`), for errors about unreadable PEM files. */
   where: string;
+  /** Called once per request sent (the source counts them: the cost it puts on the JobManager). */
+  onRequest?: (path: string) => void;
 }
 
 export class RestClient {
@@ -36,6 +38,7 @@ export class RestClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly maxConcurrency: number;
+  private readonly onRequest: ((path: string) => void) | undefined;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -48,6 +51,7 @@ export class RestClient {
     this.headers = { accept: 'application/json', ...(auth ? { authorization: auth } : {}) };
     this.timeoutMs = options.timeoutMs;
     this.maxConcurrency = options.maxConcurrency;
+    this.onRequest = options.onRequest;
   }
 
   /** The base URL without a trailing slash, as the operator wrote it: used in messages. */
@@ -73,6 +77,7 @@ export class RestClient {
     const target = new URL(path.replace(/^\//, ''), this.base);
     let status: number;
     let text: string;
+    this.onRequest?.(target.pathname + target.search);
     try {
       const res = await this.agent.request({
         origin: target.origin,

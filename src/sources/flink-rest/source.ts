@@ -39,6 +39,7 @@ export class FlinkRestSource implements Source {
   private readonly metricValues = new TimedCache<R.AggregatedMetricsResponse | R.MetricValuesResponse>();
   private readonly metricNames = new TimedCache<string[]>();
   private readonly jobStates = new Map<string, string>();
+  private readonly details = new Map<string, { lastModification: number; details: R.JobDetailsResponse; fetchedAt: number }>();
   /** Terminal jobs whose final figures and events were taken: nothing about them changes any more. */
   private readonly finished = new Set<string>();
   private readonly requestErrors: Counter;
@@ -54,7 +55,14 @@ export class FlinkRestSource implements Source {
     private readonly me: LocalIdentity = localIdentity(),
     private readonly resolve: Resolver = dnsResolver,
   ) {
-    this.client = new RestClient({ url: cfg.url, timeoutMs: cfg.timeout, maxConcurrency: cfg.max_concurrency, tls: cfg.tls, auth: cfg.auth, where: `sources.${ctx.name}` });
+    const requests = ctx.metrics.counter('flink_rest_requests_total', 'REST requests sent to the JobManager (the load this source puts on it).');
+    this.client = new RestClient({
+      url: cfg.url, timeoutMs: cfg.timeout, maxConcurrency: cfg.max_concurrency, tls: cfg.tls, auth: cfg.auth, where: `sources.${ctx.name}`,
+      onRequest: (path) => {
+        requests.inc();
+        ctx.logger.trace({ path }, 'GET'); // what the agent asks the JobManager, for whoever debugs its load
+      },
+    });
     this.base = { ...ctx.agent.labels, ...cfg.labels, cluster: ctx.agent.cluster, node: ctx.agent.node };
     this.requestErrors = ctx.metrics.counter('flink_rest_request_errors_total', 'REST requests that failed after /overview answered; their figures are missing from that round.');
     this.emitting = ctx.metrics.gauge('flink_rest_cluster_emitter', '1 when this agent emits cluster, job and vertex figures (emit_cluster_metrics), else 0.');
@@ -102,7 +110,7 @@ export class FlinkRestSource implements Source {
 
     const jid = encodeURIComponent(job.jid);
     const [details, checkpoints, exceptions, metrics] = await Promise.all([
-      this.tryGet<R.JobDetailsResponse>(`jobs/${jid}`, signal),
+      this.jobDetails(job, signal),
       this.tryGet<R.CheckpointsResponse>(`jobs/${jid}/checkpoints`, signal),
       this.cfg.events ? this.tryGet<R.ExceptionsResponse>(`jobs/${jid}/exceptions?maxExceptions=${this.cfg.max_exceptions}`, signal) : undefined,
       this.cachedMetrics<R.MetricValuesResponse>(`${job.jid}/`, `jobs/${jid}/metrics?get=${JOB_METRIC_NAMES.join(',')}`, b.timestampMs, signal),
@@ -124,6 +132,22 @@ export class FlinkRestSource implements Source {
         if (agg) mapVertexMetrics(vertexLabels(labels, v), agg, now, b);
       }));
     }
+  }
+
+  /**
+   * /jobs/:id only when Flink says the job changed (`last-modification` of /jobs/overview moves with every job
+   * and task state change): the answer carries the plan, 100s of KB for SQL jobs. In between, the cached answer
+   * is re-used with `now` advanced by the time that passed.
+   */
+  private async jobDetails(job: Job, signal: AbortSignal): Promise<R.JobDetailsResponse | undefined> {
+    const cached = this.details.get(job.jid);
+    const now = Date.now();
+    if (cached && job['last-modification'] !== undefined && cached.lastModification === job['last-modification']) {
+      return { ...cached.details, now: (cached.details.now ?? cached.fetchedAt) + (now - cached.fetchedAt) };
+    }
+    const details = await this.tryGet<R.JobDetailsResponse>(`jobs/${encodeURIComponent(job.jid)}`, signal);
+    if (details && job['last-modification'] !== undefined) this.details.set(job.jid, { lastModification: job['last-modification'], details, fetchedAt: now });
+    return details;
   }
 
   /** Aggregated metrics of one vertex, from cache while younger than metrics_min_interval. */
@@ -227,6 +251,8 @@ export class FlinkRestSource implements Source {
     const listed = new Set(jobs.map((j) => j.jid));
     this.tracker.retain(listed);
     for (const id of [...this.jobStates.keys(), ...this.finished]) if (!listed.has(id)) { this.jobStates.delete(id); this.finished.delete(id); }
+    for (const j of jobs) if (TERMINAL_STATES.has(j.state)) this.details.delete(j.jid);
+    for (const id of this.details.keys()) if (!listed.has(id)) this.details.delete(id);
     const running = new Set(jobs.filter((j) => j.state === 'RUNNING').map((j) => `${j.jid}/`));
     this.metricValues.retainPrefixes(new Set(jobs.filter((j) => !TERMINAL_STATES.has(j.state)).map((j) => `${j.jid}/`)));
     this.metricNames.retainPrefixes(running);

@@ -1,0 +1,91 @@
+// Reads frames from one DiskQueue segment file at a position: positional reads into a reused buffer, frame
+// checks (length + CRC32), and JSON decoding of the payloads.
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { TelemetryRecord } from '../model';
+import { checkFrame, FRAME_HEADER } from './frame';
+import { rememberJson } from './record-json';
+
+export interface Frames {
+  records: TelemetryRecord[];
+  sizes: number[];
+  /** JSON bytes of the records. */
+  payloadBytes: number;
+  count: number;
+  /** Bytes of the frames read (headers included): how far the read cursor moves. */
+  bytes: number;
+}
+
+export type ReadOutcome = { kind: 'frames'; frames: Frames } | { kind: 'corrupt'; reason: string };
+
+export interface SegmentRef {
+  id: number;
+  path: string;
+  /** End of the valid frames. */
+  size: number;
+}
+
+export class SegmentReader {
+  private fd = -1;
+  private segId = -1;
+  private buf = Buffer.allocUnsafe(1 << 20);
+
+  /** Up to `maxEvents` frames (and `maxBytes` of payload, at least one frame) from `off` < `seg.size`. */
+  read(seg: SegmentRef, off: number, maxEvents: number, maxBytes: number, decode: boolean): ReadOutcome {
+    const avail = seg.size - off;
+    let want = Math.min(avail, maxBytes + FRAME_HEADER * Math.min(maxEvents, 1024));
+    for (;;) {
+      const got = this.fill(seg, off, want);
+      const frames: Frames = { records: [], sizes: [], payloadBytes: 0, count: 0, bytes: 0 };
+      while (frames.count < maxEvents && frames.bytes < got) {
+        const f = checkFrame(this.buf, frames.bytes, got);
+        if (f.kind === 'incomplete' && want < avail) break;
+        if (f.kind !== 'ok') {
+          // Hand out the good frames first; the bad one is met at the next read.
+          if (frames.count > 0) break;
+          return { kind: 'corrupt', reason: f.kind === 'corrupt' ? f.reason : 'truncated record' };
+        }
+        const size = f.end - f.payloadStart;
+        if (frames.count > 0 && frames.payloadBytes + size > maxBytes) break;
+        if (decode) {
+          const json = this.buf.toString('utf8', f.payloadStart, f.end);
+          const record = JSON.parse(json) as TelemetryRecord;
+          rememberJson(record, json);
+          frames.records.push(record);
+        }
+        frames.sizes.push(size);
+        frames.payloadBytes += size;
+        frames.count++;
+        frames.bytes = f.end;
+      }
+      if (frames.count > 0) return { kind: 'frames', frames };
+      // The first frame is larger than what was read: read exactly that much and try again.
+      const first = checkFrame(this.buf, 0, got);
+      want = Math.min(avail, first.kind === 'incomplete' ? first.need : avail);
+    }
+  }
+
+  /** Closes the file if it is segment `id` (about to be unlinked), or whatever is open when id is undefined. */
+  close(id?: number): void {
+    if (this.fd >= 0 && (id === undefined || id === this.segId)) {
+      closeSync(this.fd);
+      this.fd = -1;
+      this.segId = -1;
+    }
+  }
+
+  private fill(seg: SegmentRef, off: number, want: number): number {
+    if (this.segId !== seg.id) {
+      this.close();
+      this.fd = openSync(seg.path, 'r');
+      this.segId = seg.id;
+    }
+    if (this.buf.length < want) this.buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const r = readSync(this.fd, this.buf, got, want - got, off + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return got;
+  }
+}

@@ -1,0 +1,80 @@
+// A per-series memo for sink encoders: (metric name, label set) → whatever the encoder derives once per series
+// (remote-write's encoded Label messages, InfluxDB's escaped `measurement,tags field=` prefix). Flink series are
+// the same on every scrape, so after the first batch an encoder only formats values and timestamps.
+//
+// Why not a string key: building `name{k="v",…}` per sample costs an allocation and a rope flatten per sample
+// (it was the top item in the remote-write profile). Here the lookup hashes the strings in place (FNV-1a) and a
+// hit is confirmed by comparing the full name and every key and value, so a collision costs a chain entry, never
+// a wrong result. Label objects that list the same labels in another key order get separate entries with equal
+// values; callers that need one identity per series dedupe on the derived value (remote-write does).
+import type { Labels } from '../../model';
+
+interface Entry<T> {
+  name: string;
+  keys: string[];
+  values: string[];
+  value: T;
+}
+
+function fnv(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function hashSeries(name: string, labels: Labels): number {
+  let h = fnv(0x811c9dc5, name);
+  for (const k in labels) h = fnv(fnv(h ^ 0x2c, k) ^ 0x3d, labels[k]!);
+  return h;
+}
+
+function matches<T>(e: Entry<T>, name: string, labels: Labels): boolean {
+  if (e.name !== name) return false;
+  let i = 0;
+  for (const k in labels) {
+    if (e.keys[i] !== k || e.values[i] !== labels[k]) return false;
+    i++;
+  }
+  return i === e.keys.length;
+}
+
+export class SeriesCache<T> {
+  private readonly map = new Map<number, Entry<T> | Array<Entry<T>>>();
+  private size = 0;
+
+  /** `derive` runs once per distinct (name, labels); `max` bounds the entries (see `trim`). */
+  constructor(private readonly derive: (name: string, labels: Labels) => T, private readonly max = 200_000) {}
+
+  get(name: string, labels: Labels): T {
+    const h = hashSeries(name, labels);
+    const hit = this.map.get(h);
+    if (hit !== undefined) {
+      if (!Array.isArray(hit)) {
+        if (matches(hit, name, labels)) return hit.value;
+      } else {
+        for (const e of hit) if (matches(e, name, labels)) return e.value;
+      }
+    }
+    const entry: Entry<T> = { name, keys: [], values: [], value: this.derive(name, labels) };
+    for (const k in labels) {
+      entry.keys.push(k);
+      entry.values.push(labels[k]!);
+    }
+    if (hit === undefined) this.map.set(h, entry);
+    else if (Array.isArray(hit)) hit.push(entry);
+    else this.map.set(h, [hit, entry]);
+    this.size++;
+    return entry.value;
+  }
+
+  /**
+   * Drops everything once over the bound (series churn: restarted jobs bring new ids). Call between batches,
+   * never in the middle of one, so values handed out for the current batch stay the ones in use.
+   * Returns true when it cleared.
+   */
+  trim(): boolean {
+    if (this.size < this.max) return false;
+    this.map.clear();
+    this.size = 0;
+    return true;
+  }
+}

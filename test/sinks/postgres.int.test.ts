@@ -1,0 +1,190 @@
+// Against the real PostgreSQL 15 started by scripts/env. Each test uses its own schema with a random suffix and
+// drops it afterwards. Assertions read what the server stored.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { PipelineMetrics } from '../../src/pipeline/metrics';
+import { SinkRunner } from '../../src/pipeline/sink-runner';
+import { ensureServices, type Endpoints } from '../setup/env';
+import { postgresSink, PostgresSink } from '../../src/sinks/postgres';
+import { DAY_MS, formatDay } from '../../src/sinks/shared/days';
+import type { SendResult } from '../../src/model/send-result';
+import type { Sample, TelemetryRecord } from '../../src/model';
+import { logRecord, sample, testContext } from './opensearch.fixtures';
+
+const signal = new AbortController().signal;
+const send = (sink: PostgresSink, records: TelemetryRecord[]): Promise<SendResult> => sink.send(records, { signal, attempt: 1 });
+
+describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]', function () {
+  let pg: Endpoints['postgres'];
+  let schema: string;
+  let db: Client;
+  const sinks: PostgresSink[] = [];
+
+  const build = (extra: Record<string, unknown> = {}) => {
+    const cfg = postgresSink.schema.parse({ type: 'postgres', inputs: ['m'], host: pg.host, port: pg.port, user: pg.user, database: pg.database, schema, pool_size: 2, ...extra });
+    const { ctx, counters } = testContext('pg');
+    const sink = postgresSink.create(cfg, ctx) as PostgresSink;
+    sinks.push(sink);
+    return { sink, counters };
+  };
+  const one = async <T>(sql: string, params: unknown[] = []): Promise<T> => (await db.query(sql, params)).rows[0] as T;
+  const partitions = async (table: string): Promise<string[]> =>
+    (
+      await db.query(
+        `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+          JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = $1 AND p.relname = $2 ORDER BY 1`,
+        [schema, table],
+      )
+    ).rows.map((r) => r.relname as string);
+
+  before(async () => {
+    pg = (await ensureServices(['postgres'])).postgres;
+    db = new Client({ host: pg.host, port: pg.port, user: pg.user, database: pg.database });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+  });
+  beforeEach(() => {
+    schema = `fta_it_${randomBytes(4).toString('hex')}`;
+  });
+  afterEach(async () => {
+    await Promise.all(sinks.splice(0).map((s) => s.close()));
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  });
+
+  it('migrates once when several agents start at the same time, and creates partitions ahead', async () => {
+    const agents = [build(), build(), build()];
+    await Promise.all(agents.map(({ sink }) => sink.start(signal)));
+    const m = await one<{ n: string; v: number }>(`SELECT count(*) AS n, max(version) AS v FROM "${schema}".schema_migrations`);
+    assert.deepEqual([Number(m.n), m.v], [1, 1]);
+    const today = Date.now();
+    const expected = [0, 1, 2].map((i) => `samples_p${formatDay(today + i * DAY_MS, '')}`);
+    assert.deepEqual(await partitions('samples'), expected);
+    assert.equal((await partitions('logs')).length, 3);
+    const gin = await one<{ n: string }>(`SELECT count(*) AS n FROM pg_indexes WHERE schemaname = $1 AND indexdef ILIKE '%USING gin (labels)%'`, [schema]);
+    assert.equal(Number(gin.n), 1);
+  });
+
+  it('stores samples and logs once even when the batch is sent twice, creating an old day\'s partition on demand', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    const old = Date.now() - 5 * DAY_MS;
+    const batch: TelemetryRecord[] = [
+      sample(1),
+      sample(2, { value: Number.NaN }),
+      sample(3, { timestampMs: old }),
+      logRecord(1),
+      logRecord(2, { level: 'ERROR', exception: { type: 'java.io.IOException', message: 'disk', stack: 'java.io.IOException: disk', causes: [{ type: 'X', message: 'y' }] } }),
+    ];
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    const s = await db.query(`SELECT name, labels, value, ts FROM "${schema}".metrics ORDER BY ts`);
+    assert.equal(s.rowCount, 3);
+    assert.equal(s.rows[0].name, 'flink_taskmanager_Status_JVM_CPU_Load');
+    assert.deepEqual(s.rows[0].labels, sample(3).labels);
+    assert.ok(Number.isNaN(s.rows[2].value));
+    assert.equal(s.rows[1].ts.getTime(), sample(1).timestampMs);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".series`)).n), 3);
+    const logs = await db.query(`SELECT id, level, node, cluster, exception, attributes, labels FROM "${schema}".logs ORDER BY ts`);
+    assert.equal(logs.rowCount, 2);
+    assert.deepEqual(logs.rows[1].exception.causes, [{ type: 'X', message: 'y' }]);
+    assert.equal(logs.rows[0].attributes.job_id, '3f2a9c');
+    assert.deepEqual([logs.rows[0].node, logs.rows[0].cluster, logs.rows[0].labels], ['n1', 'c1', { env: 'test' }]);
+    assert.ok((await partitions('samples')).includes(`samples_p${formatDay(old, '')}`));
+  });
+
+  it('stores text PostgreSQL would refuse (U+0000 in a message or attribute) with U+FFFD instead', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    assert.deepEqual(await send(sink, [logRecord(1, { message: 'a\u0000b', attributes: { k: 'x\u0000' } })]), { kind: 'ok' });
+    const row = await one<{ message: string; attributes: Record<string, string> }>(`SELECT message, attributes FROM "${schema}".logs`);
+    assert.equal(row.message, 'a\uFFFDb');
+    assert.equal(row.attributes.k, 'x\uFFFD');
+  });
+
+  it('rejects a batch with a value PostgreSQL refuses, naming the sink and the reason', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    const bad = { ...sample(1), value: 'not-a-number' } as unknown as Sample;
+    const result = await send(sink, [bad]);
+    assert.equal(result.kind, 'reject');
+    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*invalid input syntax for type double precision.*\(22P02\)/);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 0);
+  });
+
+  it('drops partitions past retention_days in housekeeping', async () => {
+    const { sink, counters } = build({ retention_days: 3 });
+    await sink.start(signal);
+    const now = Date.now();
+    assert.deepEqual(await send(sink, [sample(1, { timestampMs: now - 10 * DAY_MS }), logRecord(1, { timestampMs: now - 1 * DAY_MS })]), { kind: 'ok' });
+    await sink.housekeeping(signal);
+    const left = await partitions('samples');
+    assert.ok(!left.includes(`samples_p${formatDay(now - 10 * DAY_MS, '')}`), left.join());
+    assert.ok((await partitions('logs')).includes(`logs_p${formatDay(now - DAY_MS, '')}`));
+    assert.equal(counters.get('postgres_retention_dropped_partitions_total'), 1);
+    // Late data for a dropped day still lands: its partition is created again on demand.
+    assert.deepEqual(await send(sink, [sample(2, { timestampMs: now - 10 * DAY_MS })]), { kind: 'ok' });
+  });
+
+  it('re-creates its schema when it was dropped behind its back (retry, then ok)', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    await db.query(`DROP SCHEMA "${schema}" CASCADE`);
+    const first = await send(sink, [sample(1)]);
+    assert.equal(first.kind, 'retry');
+    assert.deepEqual(await send(sink, [sample(1)]), { kind: 'ok' });
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 1);
+  });
+
+  it('delivers through the SinkRunner end to end: migrates in start(), every record stored once', async () => {
+    const { sink } = build();
+    const dataDir = mkdtempSync(join(tmpdir(), 'fta-pg-runner-'));
+    const runner = new SinkRunner({
+      name: 'pg',
+      sink,
+      config: { batch: { max_events: 100, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 } },
+      dataDir,
+      logger: pino({ level: 'silent' }),
+      metrics: PipelineMetrics.for(new Registry()),
+    });
+    try {
+      const records: TelemetryRecord[] = [];
+      for (let i = 0; i < 300; i++) records.push(sample(i), logRecord(i));
+      // The second half repeats the first: a replay must not add rows.
+      for (let i = 0; i < records.length; i += 100) await runner.enqueue(records.slice(i, i + 100));
+      await runner.enqueue(records.slice(0, 100));
+      const deadline = Date.now() + 60_000;
+      while (runner.status().counters.sent < 700 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(runner.status().counters.sent, 700);
+      assert.equal(runner.status().counters.deadLettered, 0);
+      assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 300);
+      assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".logs`)).n), 300);
+    } finally {
+      await runner.stop(1000);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers retry with a clear reason for a refused connection, a missing database and a missing role', async () => {
+    const refused = build({ port: 1 }).sink;
+    const r1 = await send(refused, [sample(1)]);
+    assert.equal(r1.kind, 'retry');
+    assert.match('reason' in r1 ? r1.reason : '', /postgres sink "pg" \(postgres@127\.0\.0\.1:1\/.*\) unreachable \(ECONNREFUSED/);
+    await assert.rejects(refused.healthcheck(signal), /ECONNREFUSED/);
+
+    const noDb = build({ database: `nope_${schema}` }).sink;
+    const r2 = await send(noDb, [sample(1)]);
+    assert.equal(r2.kind, 'retry');
+    assert.match('reason' in r2 ? r2.reason : '', /database "nope_fta_it_\w+" does not exist \(3D000\) — check database/);
+
+    const noRole = build({ user: `nobody_${schema}` }).sink;
+    await assert.rejects(noRole.start(signal), /postgres sink "pg" .*authentication failed \(28000: role "nobody_fta_it_\w+" does not exist\) — check user and password/);
+  });
+});

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { postgresSchema } from '../../src/sinks/postgres/schema';
+import { encodeBatch, logsJson, SeriesCache } from '../../src/sinks/postgres/encode';
+import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
+import { daysAhead, partitionName } from '../../src/sinks/postgres/migrations';
+import { DAY_MS, formatDay, isExpiredDay, parseDay } from '../../src/sinks/shared/days';
+import { seriesId64 } from '../../src/sinks/shared/series-id';
+import { logRecord, sample } from './opensearch.fixtures';
+
+const cfg = (extra: Record<string, unknown> = {}) => postgresSchema.parse({ type: 'postgres', inputs: ['m'], ...extra });
+const WHO = 'postgres sink "pg" (postgres@127.0.0.1:5432/db)';
+
+describe('postgres sink: schema and connection options', () => {
+  it('fills the documented defaults', () => {
+    const c = cfg();
+    assert.equal(c.schema, 'flink_telemetry');
+    assert.equal(c.partitions_ahead, 2);
+    assert.equal(c.sslmode, 'disable');
+    assert.equal(c.pool_size, 4);
+  });
+  it('rejects a schema name that is not a plain identifier and an unknown sslmode', () => {
+    assert.throws(() => cfg({ schema: 'x; DROP TABLE y' }), /schema/);
+    assert.throws(() => cfg({ sslmode: 'prefer' }), /sslmode/);
+  });
+  it('maps sslmode the way libpq does', () => {
+    assert.equal(sslOptions({ sslmode: 'disable' }, 'sinks.pg'), false);
+    assert.deepEqual(sslOptions({ sslmode: 'require' }, 'sinks.pg'), { rejectUnauthorized: false });
+    const verifyCa = sslOptions({ sslmode: 'verify-ca' }, 'sinks.pg') as { rejectUnauthorized: boolean; checkServerIdentity: () => unknown };
+    assert.equal(verifyCa.rejectUnauthorized, true);
+    assert.equal(verifyCa.checkServerIdentity(), undefined);
+    assert.deepEqual(sslOptions({ sslmode: 'verify-full' }, 'sinks.pg'), { rejectUnauthorized: true });
+    assert.throws(() => sslOptions({ sslmode: 'verify-full', ca_file: '/nonexistent/ca.pem' }, 'sinks.pg'), /sinks\.pg\.ca_file: cannot read "\/nonexistent\/ca.pem" \(ENOENT\)/);
+  });
+  it('passes connection_string through (pg lets its parts win) and sizes the pool', () => {
+    const p = poolConfig(cfg({ connection_string: 'postgres://u@h:1/d', pool_size: 7 }), 'sinks.pg');
+    assert.equal(p.connectionString, 'postgres://u@h:1/d');
+    assert.equal(p.max, 7);
+  });
+});
+
+describe('postgres sink: encode', () => {
+  it('splits a batch into series, samples and logs columns, remembering each row\'s batch index', () => {
+    const b = encodeBatch([sample(1), logRecord(2), sample(2, { value: Number.NaN }), sample(4)], new SeriesCache());
+    assert.deepEqual(b.sampleIndex, [0, 2, 3]);
+    assert.deepEqual(b.logIndex, [1]);
+    assert.equal(b.series.id.length, 2); // tm-1, tm-2 (sample 4 is tm-1 again)
+    assert.equal(b.samples.seriesId[0], seriesId64(sample(1).name, sample(1).labels));
+    assert.ok(Number.isNaN(b.samples.value[1]));
+    assert.equal(b.logs[0]!.cluster, 'c1');
+    assert.equal(b.logs[0]!.node, 'n1');
+    assert.deepEqual(b.logs[0]!.labels, { env: 'test' });
+    assert.deepEqual(b.logs[0]!.attributes, logRecord(2).attributes);
+    assert.equal(b.logs[0]!.exception, null);
+    assert.equal(b.logs[0]!.ms, logRecord(2).timestampMs);
+    assert.deepEqual([...b.logDays], [Date.UTC(2026, 10, 24)]);
+  });
+  it('refuses impossible timestamps and replaces NUL characters PostgreSQL cannot store', () => {
+    const b = encodeBatch([logRecord(1, { timestampMs: Number.NaN, message: 'x' }), logRecord(2, { message: 'a\u0000b' })], new SeriesCache());
+    assert.deepEqual(b.problems.map((p) => p.index), [0]);
+    assert.match(b.problems[0]!.reason, /timestamp NaN/);
+    const json = logsJson(b.logs);
+    assert.equal(JSON.parse(json)[0].message, 'a\uFFFDb');
+    const nested = JSON.parse(logsJson(encodeBatch([logRecord(3, { attributes: { k: 'x\u0000y' }, message: 'literal \\u0000 stays' })], new SeriesCache()).logs))[0];
+    assert.equal(nested.attributes.k, 'x\uFFFDy');
+    assert.equal(nested.message, 'literal \\u0000 stays');
+  });
+  it('gives a series the same id whatever the label order', () => {
+    assert.equal(seriesId64('m', { a: '1', b: '2' }), seriesId64('m', { b: '2', a: '1' }));
+    assert.notEqual(seriesId64('m', { a: '1' }), seriesId64('m', { a: '2' }));
+    assert.match(seriesId64('m', {}), /^-?\d+$/);
+  });
+  it('sends a series row until a batch carrying it commits, and again after a rollback', () => {
+    const cache = new SeriesCache();
+    const first = encodeBatch([sample(1)], cache);
+    assert.equal(first.series.id.length, 1);
+    // A concurrent batch while the first is in flight does not carry it twice…
+    assert.equal(encodeBatch([sample(1)], cache).series.id.length, 0);
+    cache.settle(first.series.id, false);
+    // …but after that batch rolled back, the next one does.
+    const again = encodeBatch([sample(1)], cache);
+    assert.equal(again.series.id.length, 1);
+    cache.settle(again.series.id, true);
+    assert.equal(encodeBatch([sample(1)], cache).series.id.length, 0);
+  });
+});
+
+describe('postgres sink: error classification by SQLSTATE', () => {
+  const table: Array<[string | undefined, string, string, RegExp]> = [
+    ['28P01', 'password authentication failed for user "agent"', 'retry', /authentication failed \(28P01.*check user and password/],
+    ['3D000', 'database "nope" does not exist', 'retry', /does not exist \(3D000\).*check database/],
+    ['57P01', 'terminating connection due to administrator command', 'retry', /57P01/],
+    ['53300', 'sorry, too many clients already', 'retry', /53300/],
+    ['40001', 'could not serialize access', 'retry', /40001/],
+    ['40P01', 'deadlock detected', 'retry', /40P01/],
+    ['08006', 'connection failure', 'retry', /08006/],
+    ['22P02', 'invalid input syntax for type bigint', 'reject', /invalid input syntax.*22P02/],
+    ['22021', 'invalid byte sequence for encoding "UTF8"', 'reject', /22021/],
+    ['42601', 'syntax error at or near "x"', 'reject', /42601/],
+    ['42501', 'permission denied for schema flink_telemetry', 'retry', /permission denied.*grant/],
+    ['XX000', 'internal error', 'retry', /XX000/],
+    [undefined, 'connect ECONNREFUSED 127.0.0.1:1', 'retry', /unreachable \(ECONNREFUSED/],
+  ];
+  for (const [code, message, kind, reason] of table) {
+    it(`classifies ${code ?? 'a socket error'} (${message.slice(0, 30)}) as ${kind}`, () => {
+      const err = Object.assign(new Error(message), code ? { code } : { code: message.includes('ECONNREFUSED') ? 'ECONNREFUSED' : undefined });
+      const { result } = classifyPgError(err, WHO);
+      assert.equal(result.kind, kind);
+      const text = 'reason' in result ? result.reason : '';
+      assert.ok(text.startsWith(WHO), text);
+      assert.match(text, reason);
+    });
+  }
+  it('asks to re-create a dropped schema or partition before retrying', () => {
+    assert.equal(classifyPgError(Object.assign(new Error('relation "flink_telemetry.logs" does not exist'), { code: '42P01' }), WHO).stale, 'schema');
+    const noPartition = classifyPgError(Object.assign(new Error('no partition of relation "samples" found for row'), { code: '23514' }), WHO);
+    assert.equal(noPartition.stale, 'partitions');
+    assert.equal(noPartition.result.kind, 'retry');
+  });
+});
+
+describe('postgres sink: days and partitions', () => {
+  it('names partitions by UTC day and creates today plus partitions_ahead days', () => {
+    const now = Date.UTC(2026, 10, 24, 23, 59);
+    assert.equal(partitionName('samples', now), 'samples_p20261124');
+    assert.deepEqual(daysAhead(2, now).map((d) => formatDay(d, '')), ['20261124', '20261125', '20261126']);
+  });
+  it('parses only real days and keeps retention_days days including today', () => {
+    assert.equal(parseDay('20261124', ''), Date.UTC(2026, 10, 24));
+    assert.equal(parseDay('20261332', ''), undefined);
+    assert.equal(parseDay('2026.02.30', '.'), undefined);
+    const now = Date.UTC(2026, 10, 24, 12);
+    assert.equal(isExpiredDay(Date.UTC(2026, 10, 18), 7, now), false);
+    assert.equal(isExpiredDay(Date.UTC(2026, 10, 17), 7, now), true);
+    assert.equal(isExpiredDay(now - 1000 * DAY_MS, 0, now), false);
+  });
+});

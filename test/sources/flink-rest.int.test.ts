@@ -1,0 +1,181 @@
+// The flink_rest source against the REAL Flink cluster of scripts/env (JobManager + 2 TaskManagers + a job).
+// Figures are compared with direct REST calls made around the same collect; a SIGKILLed TaskManager must give
+// exactly one restart increment, its exception and the state changes, each once across several collects.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { LogRecord, TelemetryRecord } from '../../src/model';
+import { flinkRestSource } from '../../src/sources/flink-rest';
+import { FlinkRestSource } from '../../src/sources/flink-rest/source';
+import { ensureServices, type Endpoints } from '../setup/env';
+import { cancelJob, flinkGet, restartTaskManager, submitJob, waitFor, waitJobRunning } from '../setup/flink-control';
+import { events, one, recordingContext, requestedPaths, samples } from './flink-rest-helpers';
+
+const parse = (input: Record<string, unknown>) => flinkRestSource.schema.parse({ type: 'flink_rest', ...input });
+const never = new AbortController().signal;
+
+interface Overview { taskmanagers: number; 'slots-total': number; 'slots-available': number }
+
+/**
+ * Reads Flink directly before and after one collect and retries until nothing changed in between, so "equal to
+ * what Flink says at the same moment" is a fair comparison on a cluster other tests also use.
+ */
+async function collectBetweenStableReads<T>(source: FlinkRestSource, read: () => Promise<T>, what: string): Promise<{ out: TelemetryRecord[]; truth: T }> {
+  return waitFor(async () => {
+    const before = await read();
+    const out = await source.collect(never);
+    const after = await read();
+    return JSON.stringify(before) === JSON.stringify(after) ? { out, truth: after } : undefined;
+  }, 60_000, `${what} stable around one collect`, 500);
+}
+
+/** Index (0/1) of the scripts/env TaskManager whose current log names this ResourceID. */
+function taskManagerIndex(env: Endpoints, tmId: string): number {
+  for (const i of [0, 1]) {
+    const file = path.join(env.flinkLogDir, `flink-${env.flinkUser}-taskexecutor-${i}-${env.flinkHost}.log`);
+    if (readFileSync(file, 'utf8').includes(`ResourceID: ${tmId}`)) return i;
+  }
+  throw new Error(`no TaskManager log of scripts/env names ResourceID ${tmId}`);
+}
+
+describe('flink_rest source [needs: Flink at env.flinkRest (http://127.0.0.1:8081); start: scripts/env up --only flink]', function () {
+  this.timeout(300_000);
+  let env: Endpoints;
+  let jobId: string;
+  let source: FlinkRestSource;
+  const ctx = recordingContext('int-node');
+
+  before(async () => {
+    env = await ensureServices(['flink']);
+    // Our own job, so restarts and events belong to this test even while other tests use the cluster.
+    jobId = await submitJob();
+    await waitJobRunning(jobId);
+    source = new FlinkRestSource(parse({ url: env.flinkRest, labels: { suite: 'int' } }), ctx);
+  });
+
+  after(async () => {
+    await source?.close();
+    if (jobId) await cancelJob(jobId).catch(() => undefined);
+  });
+
+  it('reports TaskManagers and slots equal to /overview at the same moment, on a loopback URL as the leader', async () => {
+    const { out, truth } = await collectBetweenStableReads(source, () => flinkGet<Overview>('/overview'), '/overview');
+    assert.equal(one(out, 'flink_rest_up').value, 1);
+    assert.equal(one(out, 'flink_jobmanager_numRegisteredTaskManagers').value, truth.taskmanagers);
+    assert.equal(one(out, 'flink_jobmanager_taskSlotsTotal').value, truth['slots-total']);
+    assert.equal(one(out, 'flink_jobmanager_taskSlotsAvailable').value, truth['slots-available']);
+    assert.equal(ctx.gauges.get('flink_rest_cluster_emitter'), 1);
+    assert.deepEqual(one(out, 'flink_jobmanager_taskSlotsTotal').labels, { dc: 'lab', suite: 'int', cluster: 'test-cluster', node: 'int-node' });
+  });
+
+  it('reports the job\'s state, restarts and last checkpoint id as Flink has them (within one fetch interval)', async () => {
+    const read = async () => {
+      const [m, cp] = await Promise.all([
+        flinkGet<Array<{ id: string; value: string }>>(`/jobs/${jobId}/metrics?get=numRestarts`),
+        flinkGet<{ latest: { completed: { id: number } | null } }>(`/jobs/${jobId}/checkpoints`),
+      ]);
+      return { restarts: m[0] ? Number(m[0].value) : undefined, checkpoint: cp.latest.completed?.id };
+    };
+    // Checkpoints complete every 5 s: wait for one and for the metric store to hold numRestarts.
+    await waitFor(async () => { const r = await read(); return r.restarts !== undefined && r.checkpoint !== undefined; }, 60_000, 'first checkpoint and numRestarts');
+    // …and for the metric store to list each vertex's task metrics (it fetches from the TaskManagers every 10 s).
+    const vertexIds = (await flinkGet<{ vertices: Array<{ id: string }> }>(`/jobs/${jobId}`)).vertices.map((v) => v.id);
+    await waitFor(async () => {
+      const lists = await Promise.all(vertexIds.map((v) => flinkGet<Array<{ id: string }>>(`/jobs/${jobId}/vertices/${v}/subtasks/metrics`)));
+      return lists.every((l) => l.some((m) => m.id === 'busyTimeMsPerSecond'));
+    }, 60_000, 'vertex metrics in the metric store');
+    const freshCtx = recordingContext();
+    const fresh = new FlinkRestSource(parse({ url: env.flinkRest }), freshCtx);
+    try {
+      const before = await read();
+      const firstAt = Date.now();
+      const out = await fresh.collect(never);
+      const after = await read();
+      const labels = { job_id: jobId };
+      assert.equal(one(out, 'flink_rest_job_state', labels).labels['state'], 'RUNNING');
+      assert.equal(one(out, 'flink_rest_job_state', labels).value, 1);
+      const restarts = one(out, 'flink_jobmanager_job_numRestarts', labels).value;
+      assert.ok(restarts >= before.restarts! && restarts <= after.restarts!, `numRestarts ${restarts} outside [${before.restarts}, ${after.restarts}]`);
+      const lastId = one(out, 'flink_rest_job_last_checkpoint_id', labels).value;
+      assert.ok(lastId >= before.checkpoint! && lastId <= after.checkpoint!, `last checkpoint ${lastId} outside [${before.checkpoint}, ${after.checkpoint}]`);
+      assert.ok(one(out, 'flink_rest_job_last_checkpoint_age_seconds', labels).value < 30);
+      assert.ok(one(out, 'flink_jobmanager_job_uptime', labels).value > 0);
+      // Per-vertex figures carry the reporter's task labels; RUNNING jobs only.
+      const busy = samples(out).filter((s) => s.name === 'flink_taskmanager_job_task_busyTimeMsPerSecond' && s.labels['job_id'] === jobId);
+      assert.deepEqual(busy.map((s) => s.labels['task_name']).sort(), ['GlobalWindows____Sink:_Print_to_Std__Out', 'Source:_Car_data_generator_source____Timestamps_Watermarks']);
+      assert.equal(samples(out).filter((s) => s.name === 'flink_rest_vertex_watermark_lag_seconds' && s.labels['job_id'] === jobId).length, 2);
+
+      // The metric store refreshes every 10 s: a round sooner re-uses the values instead of asking again…
+      const metricCalls = (from: number) => requestedPaths(freshCtx, from).filter((p) => p.includes('/metrics'));
+      assert.ok(metricCalls(0).some((p) => p.startsWith(`/jobs/${jobId}/vertices/`) && p.includes('/subtasks/metrics?get=')));
+      let mark = freshCtx.logs.length;
+      const again = await fresh.collect(never);
+      if (Date.now() - firstAt < 9_000) assert.deepEqual(metricCalls(mark), []);
+      assert.equal(one(again, 'flink_taskmanager_job_task_busyTimeMsPerSecond', { job_id: jobId, task_id: vertexIds[0]! }).labels['task_id'], vertexIds[0]);
+      // …and asks again once metrics_min_interval has passed.
+      const refetchedAt = await waitFor(async () => {
+        mark = freshCtx.logs.length;
+        await fresh.collect(never);
+        return metricCalls(mark).some((p) => p.includes(`/jobs/${jobId}/vertices/`)) ? Date.now() : 0;
+      }, 30_000, 'vertex metrics asked again', 1_000);
+      assert.ok(refetchedAt - firstAt >= 9_500, `asked again after ${refetchedAt - firstAt} ms`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('with emit_cluster_metrics: never reports only its own reachability', async () => {
+    const quiet = new FlinkRestSource(parse({ url: env.flinkRest, emit_cluster_metrics: 'never' }), recordingContext());
+    try {
+      const out = await quiet.collect(never);
+      assert.deepEqual(out.map((r) => (r.kind === 'sample' ? r.name : r.id)), ['flink_rest_up']);
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('turns a SIGKILLed TaskManager into one restart, its exception and RUNNING→RESTARTING→RUNNING, each once', async () => {
+    const seen: LogRecord[] = [];
+    const restarts: number[] = [];
+    const round = async () => {
+      const out = await source.collect(never);
+      seen.push(...events(out).filter((e) => e.attributes['job_id'] === jobId));
+      const r = samples(out).find((s) => s.name === 'flink_jobmanager_job_numRestarts' && s.labels['job_id'] === jobId);
+      if (r) restarts.push(r.value);
+      return out;
+    };
+    await waitFor(async () => (await round(), restarts.length > 0), 60_000, 'numRestarts of the job');
+    const before = restarts[restarts.length - 1]!;
+    const vertices = (await flinkGet<{ vertices: Array<{ id: string }> }>(`/jobs/${jobId}`)).vertices;
+    const placed = await flinkGet<{ subtasks: Array<{ 'taskmanager-id': string }> }>(`/jobs/${jobId}/vertices/${vertices[0]!.id}`);
+    const tmId = placed.subtasks[0]!['taskmanager-id'];
+    const killedAt = Date.now();
+    await restartTaskManager(taskManagerIndex(env, tmId));
+
+    // Flink notices a SIGKILLed TaskManager after ~15-20 s; then the job restarts on a free slot.
+    const after = (e: LogRecord) => e.timestampMs >= killedAt;
+    await waitFor(async () => {
+      await round();
+      return restarts[restarts.length - 1] === before + 1
+        && seen.some((e) => after(e) && e.exception)
+        && seen.some((e) => after(e) && e.attributes['to_state'] === 'RUNNING');
+    }, 150_000, 'restart, exception and RUNNING again', 2_000);
+    for (let i = 0; i < 3; i++) await round();
+
+    assert.ok(restarts.every((v) => v === before || v === before + 1), `numRestarts went ${restarts.join(',')}`);
+    assert.equal(restarts[restarts.length - 1], before + 1);
+    const truth = await flinkGet<Array<{ value: string }>>(`/jobs/${jobId}/metrics?get=numRestarts`);
+    assert.equal(Number(truth[0]!.value), before + 1);
+
+    const ids = seen.map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length, `an event was emitted twice: ${ids.join(' ')}`);
+    const exceptions = seen.filter((e) => after(e) && e.exception);
+    assert.ok(exceptions.some((e) => e.message.includes(tmId) && e.attributes['taskmanager_id'] === tmId), exceptions.map((e) => e.message).join('\n'));
+    for (const e of exceptions) assert.match(e.id, new RegExp(`^rest:exception:${jobId}:\\d+:[\\w.$]+$`));
+    const changes = seen.filter((e) => after(e) && e.attributes['to_state']).map((e) => `${e.attributes['from_state']}→${e.attributes['to_state']}`);
+    assert.deepEqual(changes, ['RUNNING→RESTARTING', 'RESTARTING→RUNNING']);
+    const flinkTimestamps = (await flinkGet<{ timestamps: Record<string, number> }>(`/jobs/${jobId}`)).timestamps;
+    assert.ok(seen.some((e) => e.id === `rest:state:${jobId}:RESTARTING:${flinkTimestamps['RESTARTING']}`));
+    assert.ok(seen.some((e) => e.id === `rest:state:${jobId}:RUNNING:${flinkTimestamps['RUNNING']}`));
+  });
+});
