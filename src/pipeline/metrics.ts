@@ -104,9 +104,9 @@ export class PipelineMetrics {
     };
   }
 
-  /** Stops reporting queue gauges for a sink that was removed by a reload. */
-  removeSink(sink: string): void {
-    this.probes.delete(sink);
+  /** Stops reporting queue gauges of a stopped runner (unless a newer runner of the same name took over). */
+  removeSink(sink: string, probe: () => QueueProbe): void {
+    if (this.probes.get(sink) === probe) this.probes.delete(sink);
   }
 }
 

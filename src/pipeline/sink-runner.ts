@@ -78,11 +78,12 @@ export class SinkRunner {
   private lastErrorAt?: number;
   private lastSuccessAt?: number;
   private reported = false;
+  private readonly probe = () => ({ queuedEvents: this.buffer?.queuedEvents ?? 0, queuedBytes: this.buffer?.queuedBytes ?? 0, diskBytes: this.buffer?.diskBytes ?? 0 });
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.name = o.name;
     this.clock = o.clock ?? systemClock;
-    const t = tally(o.metrics.forSink(o.name, () => ({ queuedEvents: this.buffer?.queuedEvents ?? 0, queuedBytes: this.buffer?.queuedBytes ?? 0, diskBytes: this.buffer?.diskBytes ?? 0 })));
+    const t = tally(o.metrics.forSink(o.name, this.probe));
     this.metrics = t.metrics;
     this.counts = t.counts;
     this.deadLetter = new DeadLetterFile(deadLetterPath(o.dataDir, o.name), o.name, () => this.clock.now());
@@ -138,16 +139,14 @@ export class SinkRunner {
         this.endLoop.abort();
       }, graceMs);
       try {
-        if (this.opened) {
-          await this.opened;
-          await this.loop;
-        }
+        // A buffer that failed to open (start() rejected) has nothing to flush.
+        if (this.opened && (await this.opened.then(() => true, () => false))) await this.loop;
       } finally {
         clearTimeout(grace);
       }
       await this.buffer?.close();
       await this.o.sink.close?.();
-      this.o.metrics.removeSink(this.name);
+      this.o.metrics.removeSink(this.name, this.probe);
     })();
     return this.stopped;
   }

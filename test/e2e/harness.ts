@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The node flags of the shipped launch line (the bin's `#!/usr/bin/env -S node …` shebang), so tests run it as shipped. */
+const LAUNCH_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -45,7 +47,7 @@ export class AgentProcess {
 
   start(): void {
     const fd = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
+    this.child = spawn(process.execPath, [...LAUNCH_FLAGS, MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const child = this.child;
     this.exit = new Promise((r) => child.once('exit', (code) => r(code)));
