@@ -15,14 +15,19 @@ export interface TracingHandle {
 
 export async function startTracing(o: TracingOptions, attributes: Record<string, string>): Promise<TracingHandle> {
   if (!o.enabled) return { shutdown: async () => undefined };
-  const { startNodeSdk } = await import('@opentelemetry/sdk-node');
-  const { BatchSpanProcessor, TraceIdRatioBasedSampler } = await import('@opentelemetry/sdk-trace');
-  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  // require(), not import(): a dynamic import() would load the SDK's ESM build beside the CommonJS
+  // @opentelemetry/api this file uses, and spans would never reach the exporter (seen: nothing exported).
+  const { startNodeSdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { BatchSpanProcessor, TraceIdRatioBasedSampler } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const sdk = startNodeSdk({
     resourceAttributes: { 'service.name': o.service_name, ...attributes },
     resourceDetectors: [],
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: o.endpoint }) })],
     sampler: new TraceIdRatioBasedSampler(o.sample_ratio),
+    // Traces only: without these the SDK would also start OTLP metric and log exporters from OTEL_* defaults.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [],
   });
   return { shutdown: () => sdk.shutdown() };
