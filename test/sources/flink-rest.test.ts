@@ -13,7 +13,7 @@ import { backPressureLevel, mapVertexMetrics, selectVertexMetricIds, vertexLabel
 import type * as R from '../../src/sources/flink-rest/responses';
 import { jobLabels, SampleBuilder, sanitizeLabelValue } from '../../src/sources/flink-rest/samples';
 import { FlinkRestSource, formatDuration } from '../../src/sources/flink-rest/source';
-import { parseStackTrace } from '../../src/sources/flink-rest/stack-trace';
+import { parseStackTrace } from '../../src/sources/shared/java-exception';
 import { TimedCache, nameListMaxAge } from '../../src/sources/flink-rest/vertex-cache';
 import { fixture, one, recordingContext, samples } from './flink-rest-helpers';
 

@@ -2,7 +2,7 @@
 // `/api/v2/write` (org, bucket, token), plus how samples map to measurements and fields.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { tlsOptions } from '../shared/tls-auth';
+import { tlsOptions } from '../../net/tls-auth';
 
 export const influxDbSchema = z
   .strictObject({

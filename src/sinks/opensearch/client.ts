@@ -5,7 +5,7 @@
 import { Client } from '@opensearch-project/opensearch';
 import type { SendResult } from '../../model/send-result';
 import { classifyHttpStatus, classifyNetworkError } from '../shared/http';
-import { authorizationHeader, loadTls } from '../shared/tls-auth';
+import { authorizationHeader, loadTls } from '../../net/tls-auth';
 import type { EncodeProblem } from './encode';
 import type { OpenSearchConfig } from './schema';
 

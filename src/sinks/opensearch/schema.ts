@@ -2,7 +2,7 @@
 // it does; defaults live here, not in the sink.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { authOptions, tlsOptions } from '../shared/tls-auth';
+import { authOptions, tlsOptions } from '../../net/tls-auth';
 
 const indexPrefix = z
   .string()

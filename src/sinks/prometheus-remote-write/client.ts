@@ -4,7 +4,7 @@ import { compressSync } from 'snappy';
 import type { SendResult } from '../../model/send-result';
 import { classifyHttpStatus, classifyNetworkError } from '../shared/http';
 import { HttpClient, prefixReason, USER_AGENT } from '../shared/http-client';
-import { authorizationHeader } from '../shared/tls-auth';
+import { authorizationHeader } from '../../net/tls-auth';
 import type { RemoteWriteConfig } from './schema';
 
 /**

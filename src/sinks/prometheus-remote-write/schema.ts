@@ -2,7 +2,7 @@
 // Prometheus, VictoriaMetrics, M3 and Mimir), extra headers, credentials and TLS.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { authOptions, tlsOptions } from '../shared/tls-auth';
+import { authOptions, tlsOptions } from '../../net/tls-auth';
 
 /** Headers the remote-write spec reserves for the sender; a user may not override them. */
 export const RESERVED_HEADERS = ['content-encoding', 'content-type', 'x-prometheus-remote-write-version', 'user-agent', 'content-length', 'authorization'];

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent } from 'undici';
 import type { SendResult } from '../../model/send-result';
-import { loadTls, type TlsOptions } from './tls-auth';
+import { loadTls, type TlsOptions } from '../../net/tls-auth';
 
 const gzipAsync = promisify(gzipCb);
 

@@ -1,6 +1,7 @@
 // Classification shared by every HTTP sink: which statuses and network errors are worth retrying, and how long
 // the server asked us to wait. Each sink may special-case codes before falling back to these (and says why).
 import type { SendResult } from '../../model/send-result';
+import { errorCode } from '../../net/error-code';
 
 /** `Retry-After` as seconds or an HTTP date → milliseconds; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
@@ -38,19 +39,6 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
   'ABORT_ERR', 'TimeoutError',
 ]);
-
-/** The `code` of an error or of its `cause` chain (fetch wraps the socket error as `cause`). */
-export function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const name = (e as { name?: unknown }).name;
-    if (name === 'TimeoutError' || name === 'AbortError') return name === 'AbortError' ? 'ABORT_ERR' : name;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 /**
  * A thrown transport error → SendResult. Network failures are retried (the data waits in the buffer); TLS

@@ -1,8 +1,9 @@
 // Joins a record's lines (header + stack trace) and turns them into a LogRecord. Shared by the file tailer and
 // journald: both see Flink's log4j lines one by one and must re-join a header with the trace that follows it
 // (the part other shippers get wrong: Fluent Bit's java parser leaves the header line out, peers.md #4–#8).
-import type { ExceptionInfo, Labels, LogRecord } from '../../model';
+import type { Labels, LogRecord } from '../../model';
 import type { LineHeader, LineLayout } from './layout';
+import { findException } from '../shared/java-exception';
 
 /** A record being assembled: positions are byte offsets (files) or entry sequence numbers (journald). */
 export interface PendingRecord {
@@ -70,27 +71,6 @@ export interface RecordMeta {
   fallbackTimeMs: number;
 }
 
-const THROWABLE = /^([a-zA-Z_$][\w$]*(?:\.[\w$]+)+)(?::\s?(.*))?$/;
-const THROWABLE_NAME = /(Exception|Error|Throwable|Failure)$/;
-const CAUSED_BY = /^Caused by: ([a-zA-Z_$][\w$.]*)(?::\s?(.*))?$/;
-
-/** Finds the throwable in a record's continuation lines: its header, message and `Caused by` chain. */
-export function parseException(lines: string[]): { exception: ExceptionInfo; at: number } | undefined {
-  for (let k = 0; k < lines.length; k++) {
-    const m = THROWABLE.exec(lines[k]!);
-    if (!m) continue;
-    const next = lines[k + 1];
-    if (!THROWABLE_NAME.test(m[1]!) && !(next !== undefined && /^\s+at /.test(next))) continue;
-    const causes: ExceptionInfo['causes'] = [];
-    for (let i = k + 1; i < lines.length; i++) {
-      const c = CAUSED_BY.exec(lines[i]!);
-      if (c) causes.push({ type: c[1]!, message: c[2] ?? '' });
-    }
-    return { exception: { type: m[1]!, message: m[2] ?? '', stack: lines.slice(k).join('\n'), causes }, at: k };
-  }
-  return undefined;
-}
-
 const JOB_ID = /\b([0-9a-f]{32})\b/;
 const CHECKPOINT_ID = /\b[Cc]heckpoint (\d+)\b/;
 const TASK_SWITCH = /^(.+?) \((\d+\/\d+)\)(?:#\d+)? \([^)]*\) switched from (\w+) to (\w+)/;
@@ -134,7 +114,7 @@ export function buildRecord(p: PendingRecord, meta: RecordMeta): LogRecord {
   const thread = h?.thread ?? h?.ndc;
   if (thread) rec.thread = thread;
   if (p.continuation.length > 0) {
-    const ex = parseException(p.continuation);
+    const ex = findException(p.continuation);
     const extra = ex ? p.continuation.slice(0, ex.at) : p.continuation;
     if (extra.length > 0) message += '\n' + extra.join('\n');
     if (ex) rec.exception = ex.exception;

@@ -2,8 +2,8 @@
 // timeout, and a limit on requests in flight so a job with many vertices cannot flood the JobManager.
 // Failures become a RestError that says what happened in words an operator can act on.
 import { Agent } from 'undici';
-import { errorCode } from '../../sinks/shared/http';
-import { authorizationHeader, loadTls, type AuthOptions, type TlsOptions } from '../../sinks/shared/tls-auth';
+import { errorCode } from '../../net/error-code';
+import { authorizationHeader, loadTls, type AuthOptions, type TlsOptions } from '../../net/tls-auth';
 
 export class RestError extends Error {
   override name = 'RestError';

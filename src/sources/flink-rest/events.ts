@@ -7,7 +7,7 @@
 import type { Labels, LogLevel, LogRecord } from '../../model';
 import type { ExceptionsResponse, JobDetailsResponse } from './responses';
 import { JOB_STATE_CODES } from './samples';
-import { parseStackTrace } from './stack-trace';
+import { parseStackTrace } from '../shared/java-exception';
 
 /** Level of a state-change event by the state entered. */
 export function stateLevel(state: string): LogLevel {

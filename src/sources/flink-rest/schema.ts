@@ -2,7 +2,7 @@
 // checkpoints, exceptions, back-pressure), polled with care for the JobManager's own metric fetch interval.
 import { z } from 'zod';
 import { duration } from '../../config/units';
-import { authOptions, tlsOptions } from '../../sinks/shared/tls-auth';
+import { authOptions, tlsOptions } from '../../net/tls-auth';
 import { sourceCommonShape } from '../common-schema';
 
 export const flinkRestSchema = z
