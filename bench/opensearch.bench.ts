@@ -6,7 +6,8 @@ import pino from 'pino';
 import type { ComponentContext } from '../src/component';
 import type { LogRecord } from '../src/model';
 import { encodeBulk, IndexNamer } from '../src/sinks/opensearch/encode';
-import { openSearchSink, type OpenSearchSink } from '../src/sinks/opensearch';
+import { openSearchSink } from '../src/sinks/opensearch';
+import type { OpenSearchSink } from '../src/sinks/opensearch/sink';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
 
