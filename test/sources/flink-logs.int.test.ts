@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ensureServices, type Endpoints } from '../setup/env';
-import { restartTaskManager, waitJobRunning } from '../setup/flink-control';
+import { restartTaskManager, runningJobId, waitJobRunning } from '../setup/flink-control';
 import { flinkLogsSource } from '../../src/sources/flink-logs';
 import type { LogRecord } from '../../src/model';
 import { testContext, until } from './flink-logs-harness';
@@ -25,6 +25,9 @@ describe('flink_logs [needs: Flink via scripts/env up --only flink]', function (
     });
     const done = flinkLogsSource.create(cfg, ctx).run!();
     const logs = () => ctx.emitted as LogRecord[];
+    // The job running now: earlier test files may have cancelled and resubmitted the one scripts/env started.
+    const jobId = await runningJobId();
+    assert.ok(jobId, 'a job is running on the cluster');
     try {
       await until(() => ctx.counters['log_files_open']! >= 2, 30000, 'the log files opened');
       const before = Date.now();
@@ -47,14 +50,12 @@ describe('flink_logs [needs: Flink via scripts/env up --only flink]', function (
       assert.ok(!/\n\tat /.test(failure.message), 'stack frames are not left in the message');
       assert.ok(logs().every((r) => !r.message.startsWith('\tat ')), 'no stack frame became a record of its own');
       assert.equal(ctx.counters['log_unparsed_lines_total'] ?? 0, 0);
-      if (env.flinkJobId) {
-        const restarting = await until(() => logs().find((r) => r.attributes['job_id'] === env.flinkJobId && r.attributes['to_state'] !== undefined), 120000, 'a job/task state change of the running job');
-        assert.equal(restarting.component, 'jobmanager');
-      }
+      const restarting = await until(() => logs().find((r) => r.attributes['job_id'] === jobId && r.attributes['to_state'] !== undefined), 120000, 'a job/task state change of the running job');
+      assert.equal(restarting.component, 'jobmanager');
     } finally {
       ctx.controller.abort();
       await done;
-      if (env.flinkJobId) await waitJobRunning(env.flinkJobId).catch(() => undefined);
+      await waitJobRunning(jobId).catch(() => undefined);
     }
   });
 });
