@@ -12,7 +12,9 @@ export class SelfMetrics {
   private readonly gauges = new Map<string, PromGauge<(typeof COMPONENT_LABELS)[number]>>();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'fta_' });
+    // Event-loop lag sampled every 100 ms, not prom-client's 10 ms: the finer timer alone cost 0.16% of a core
+    // at idle (measured), a third of the agent's idle budget, for a figure nobody reads at 10 ms resolution.
+    collectDefaultMetrics({ register: this.registry, prefix: 'fta_', eventLoopMonitoringPrecision: 100 });
   }
 
   /** The metrics factory handed to one component through its ComponentContext. */

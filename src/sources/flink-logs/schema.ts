@@ -10,7 +10,9 @@ export const flinkLogsSchema = z.strictObject({
     .describe('Glob patterns of files to follow. `.log` files are parsed as Flink log4j lines (stream `log`); `.out` files (stdout/stderr, print() sinks) become one record per line (stream `out`). Do not list rotated names (`*.log.1`): rotation is followed by inode.')
     .meta({ examples: [['/opt/flink/log/*.log', '/opt/flink/log/*.out']] }),
   scan_interval: duration().prefault('5s').describe('How often the globs are expanded again to find new and rotated files (a file-system watch only wakes the reader earlier).'),
-  poll_interval: duration().prefault('250ms').describe('How often an idle file is checked for new bytes.'),
+  poll_interval: duration()
+    .prefault('1s')
+    .describe('How often an idle file is checked for new bytes. A file-system watch wakes the reader sooner when a followed file changes; the poll covers file systems without watch events (NFS, overlay).'),
   start_at: z.enum(['beginning', 'end']).default('beginning')
     .describe('Where to start in a file found at start-up that has no saved offset. Files that appear later are always read from their beginning.'),
   pattern: z.string().min(1).optional()

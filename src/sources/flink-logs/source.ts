@@ -64,7 +64,7 @@ export class FlinkLogsSource implements Source {
 
   async run(): Promise<void> {
     const signal = this.ctx.signal;
-    const wakeup = new Wakeup(this.cfg.paths, () => { this.rescanSoon = true; });
+    const wakeup = new Wakeup(this.cfg.paths, () => { this.rescanSoon = true; }, (path) => this.follows(path));
     try {
       await this.scan(true);
       let nextScan = Date.now() + this.cfg.scan_interval;
@@ -91,6 +91,11 @@ export class FlinkLogsSource implements Source {
       this.tailers.clear();
       this.byInode.clear();
     }
+  }
+
+  private follows(path: string): boolean {
+    for (const t of this.tailers.values()) if (t.path === path) return true;
+    return false;
   }
 
   /** The last `preview_lines` records of each file, nothing committed (`flink-telemetry-agent once`). */
