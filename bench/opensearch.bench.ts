@@ -10,6 +10,7 @@ import { openSearchSink } from '../src/sinks/opensearch';
 import type { OpenSearchSink } from '../src/sinks/opensearch/sink';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
+import { inPool, measure } from './measure';
 
 const N = Number(process.env.BENCH_OS_RECORDS ?? 100_000);
 const BATCH = 1000;
@@ -44,22 +45,7 @@ function records(tag: string, n: number): LogRecord[] {
   }));
 }
 
-async function pool(batches: number, fn: (b: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < batches) await fn(next++);
-  }));
-}
 
-/** Runs `body` and returns wall seconds and this process's CPU seconds (user + system). */
-async function measure(body: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await body();
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1e6 };
-}
 
 export async function run(): Promise<BenchResult> {
   const url = (await ensureServices(['opensearch'])).opensearch;
@@ -99,7 +85,7 @@ export async function run(): Promise<BenchResult> {
     for (let r = 0; r < rounds; r++) {
       const from = r * per;
       const to = Math.min(batches, from + per);
-      const slice = (fn: (b: number) => Promise<void>) => () => pool(to - from, (b) => fn(from + b));
+      const slice = (fn: (b: number) => Promise<void>) => () => inPool(to - from, CONCURRENCY, (b) => fn(from + b));
       const raw = await measure(slice(rawBatch));
       const ag = await measure(slice(agentBatch));
       rawRun.wall += raw.wall;

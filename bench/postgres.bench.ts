@@ -21,6 +21,7 @@ import { encodeBatch, SeriesCache, type EncodedBatch } from '../src/sinks/postgr
 import { dayStart } from '../src/sinks/shared/days';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
+import { inPool, measure } from './measure';
 
 const SAMPLES = Number(process.env.BENCH_PG_SAMPLES ?? 200_000);
 const LOGS = Number(process.env.BENCH_PG_LOGS ?? 50_000);
@@ -61,20 +62,7 @@ const logs: LogRecord[] = Array.from({ length: LOGS }, (_, i) => ({
   labels: { cluster: 'c1', node: 'n1', env: 'bench' },
 }));
 
-async function pool(batches: number, fn: (b: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < batches) await fn(next++);
-  }));
-}
 
-async function measure(body: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await body();
-  const c = process.cpuUsage(c0);
-  return { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 };
-}
 
 /** COPY text format: backslash escapes, \N for NULL. */
 const esc = (v: string | number | null): string =>
@@ -176,8 +164,8 @@ export async function run(): Promise<BenchResult> {
       for (let r = 0; r < rounds; r++) {
         const from = r * per;
         const n = Math.max(0, Math.min(batches, from + per) - from);
-        const first = await measure(() => pool(n, (b) => agentBatch(from + b)));
-        const second = await measure(() => pool(n, (b) => stagingBatch(from + b)));
+        const first = await measure(() => inPool(n, CONCURRENCY, (b) => agentBatch(from + b)));
+        const second = await measure(() => inPool(n, CONCURRENCY, (b) => stagingBatch(from + b)));
         a.wall += first.wall;
         a.cpu += first.cpu;
         st.wall += second.wall;

@@ -11,20 +11,13 @@ import { remoteWriteSchema } from '../src/sinks/prometheus-remote-write/schema';
 import { testContext } from '../test/sinks/prometheus-remote-write.fixtures';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
+import { inPool } from './measure';
 
 const SERIES = Number(process.env.BENCH_RW_SERIES ?? 2000);
 const BATCHES = Number(process.env.BENCH_RW_BATCHES ?? 100);
 const ROUNDS = 2;
 /** In flight at once on both sides: 1 isolates per-request cost; 2 is the sink's default request.concurrency. */
 const CONCURRENCIES = [1, 2];
-
-/** Runs `fn` over `items` with at most `n` in flight, in order of start. */
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
 
 /** One "scrape" worth of Flink TaskManager task/operator series: Flink's label names and value shapes. */
 export function flinkBatch(run: string, round: number, b: number, series = SERIES): Sample[] {
@@ -66,7 +59,8 @@ async function measure(url: string, runId: string, concurrency: number): Promise
     const bodies = Array.from({ length: BATCHES }, (_, b) => compressSync(encoder.encode(flinkBatch(runId, base, b)).body));
     let cpu = process.cpuUsage();
     let t0 = performance.now();
-    await pool(bodies, concurrency, async (body) => {
+    await inPool(bodies.length, concurrency, async (i) => {
+      const body = bodies[i]!;
       const res = await raw.request({
         origin: target.origin, path: target.pathname, method: 'POST', body,
         headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf', 'x-prometheus-remote-write-version': '0.1.0' },
@@ -82,7 +76,8 @@ async function measure(url: string, runId: string, concurrency: number): Promise
     const batches = Array.from({ length: BATCHES }, (_, b) => flinkBatch(runId, base + 1, b));
     cpu = process.cpuUsage();
     t0 = performance.now();
-    await pool(batches, concurrency, async (batch) => {
+    await inPool(batches.length, concurrency, async (i) => {
+      const batch = batches[i]!;
       const r = await sink.send(batch, { signal, attempt: 1 });
       if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
     });

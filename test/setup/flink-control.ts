@@ -1,5 +1,7 @@
 // Helpers for tests that disturb the real Flink cluster started by scripts/env. Process control goes through
 // `scripts/env flink …` (it owns the pid files and the launcher); reads go straight to the REST API.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ensureServices, runEnv } from './env';
 
 const parse = <T>(out: string): T => JSON.parse(out.trim().split('\n').pop() ?? '{}') as T;
@@ -83,6 +85,22 @@ export async function cancelJob(jobId?: string): Promise<string | null> {
 export async function restartTaskManager(index: number): Promise<{ killedPid: number; pid: number }> {
   await restBase();
   return parse<{ killedPid: number; pid: number }>(await runEnv(['flink', 'restart-tm', String(index)]));
+}
+
+/**
+ * The scripts/env index (and Flink id) of the TaskManager that runs the job's first vertex: killing that one fails the job (a
+ * restart, exceptions), killing the other may not. Earlier tests move the job around, so ask instead of assuming.
+ */
+export async function taskManagerRunning(jobId: string): Promise<{ index: number; tmId: string }> {
+  const env = await ensureServices(['flink']);
+  const vertices = (await flinkGet<{ vertices: Array<{ id: string }> }>(`/jobs/${jobId}`)).vertices;
+  const placed = await flinkGet<{ subtasks: Array<{ 'taskmanager-id': string }> }>(`/jobs/${jobId}/vertices/${vertices[0]!.id}`);
+  const tmId = placed.subtasks[0]!['taskmanager-id'];
+  for (const i of [0, 1]) {
+    const file = path.join(env.flinkLogDir, `flink-${env.flinkUser}-taskexecutor-${i}-${env.flinkHost}.log`);
+    if (readFileSync(file, 'utf8').includes(`ResourceID: ${tmId}`)) return { index: i, tmId };
+  }
+  throw new Error(`no TaskManager log of scripts/env names ResourceID ${tmId}`);
 }
 
 export interface CheckpointCounts {

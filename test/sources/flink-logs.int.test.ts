@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ensureServices, type Endpoints } from '../setup/env';
-import { restartTaskManager, runningJobId, waitJobRunning } from '../setup/flink-control';
+import { restartTaskManager, runningJobId, taskManagerRunning, waitJobRunning } from '../setup/flink-control';
 import { flinkLogsSource } from '../../src/sources/flink-logs';
 import type { LogRecord } from '../../src/model';
 import { testContext, until } from './flink-logs-harness';
@@ -30,8 +30,10 @@ describe('flink_logs [needs: Flink via scripts/env up --only flink]', function (
     assert.ok(jobId, 'a job is running on the cluster');
     try {
       await until(() => ctx.counters['log_files_open']! >= 2, 30000, 'the log files opened');
+      // The TaskManager running the job: only its loss fails the job and makes the JobManager log a stack trace.
+      const { index } = await taskManagerRunning(jobId);
       const before = Date.now();
-      const { killedPid } = await restartTaskManager(0);
+      const { killedPid } = await restartTaskManager(index);
       assert.ok(killedPid > 0);
 
       const banner = await until(() => logs().find((r) => r.component === 'taskmanager' && r.message.startsWith(' Starting TaskManager')), 120000, 'the new TaskManager banner');

@@ -2,13 +2,11 @@
 // Figures are compared with direct REST calls made around the same collect; a SIGKILLed TaskManager must give
 // exactly one restart increment, its exception and the state changes, each once across several collects.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { LogRecord, TelemetryRecord } from '../../src/model';
 import { flinkRestSource } from '../../src/sources/flink-rest';
 import { FlinkRestSource } from '../../src/sources/flink-rest/source';
 import { ensureServices, type Endpoints } from '../setup/env';
-import { cancelJob, flinkGet, restartTaskManager, submitJob, waitFor, waitJobRunning } from '../setup/flink-control';
+import { cancelJob, flinkGet, restartTaskManager, submitJob, taskManagerRunning, waitFor, waitJobRunning } from '../setup/flink-control';
 import { events, one, recordingContext, requestedPaths, samples } from './flink-rest-helpers';
 
 const parse = (input: Record<string, unknown>) => flinkRestSource.schema.parse({ type: 'flink_rest', ...input });
@@ -30,14 +28,6 @@ async function collectBetweenStableReads<T>(source: FlinkRestSource, read: () =>
 }
 
 /** Index (0/1) of the scripts/env TaskManager whose current log names this ResourceID. */
-function taskManagerIndex(env: Endpoints, tmId: string): number {
-  for (const i of [0, 1]) {
-    const file = path.join(env.flinkLogDir, `flink-${env.flinkUser}-taskexecutor-${i}-${env.flinkHost}.log`);
-    if (readFileSync(file, 'utf8').includes(`ResourceID: ${tmId}`)) return i;
-  }
-  throw new Error(`no TaskManager log of scripts/env names ResourceID ${tmId}`);
-}
-
 describe('flink_rest source [needs: Flink at env.flinkRest (http://127.0.0.1:8081); start: scripts/env up --only flink]', function () {
   this.timeout(300_000);
   let env: Endpoints;
@@ -146,11 +136,9 @@ describe('flink_rest source [needs: Flink at env.flinkRest (http://127.0.0.1:808
     };
     await waitFor(async () => (await round(), restarts.length > 0), 60_000, 'numRestarts of the job');
     const before = restarts[restarts.length - 1]!;
-    const vertices = (await flinkGet<{ vertices: Array<{ id: string }> }>(`/jobs/${jobId}`)).vertices;
-    const placed = await flinkGet<{ subtasks: Array<{ 'taskmanager-id': string }> }>(`/jobs/${jobId}/vertices/${vertices[0]!.id}`);
-    const tmId = placed.subtasks[0]!['taskmanager-id'];
+    const { index, tmId } = await taskManagerRunning(jobId);
     const killedAt = Date.now();
-    await restartTaskManager(taskManagerIndex(env, tmId));
+    await restartTaskManager(index);
 
     // Flink notices a SIGKILLed TaskManager after ~15-20 s; then the job restarts on a free slot.
     const after = (e: LogRecord) => e.timestampMs >= killedAt;

@@ -1,0 +1,21 @@
+// Helpers the benches share: a bounded pool of concurrent workers and a wall/CPU stopwatch.
+
+/** Runs `fn(0) … fn(count - 1)` with at most `concurrency` in flight. */
+export async function inPool(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+/** Runs `body` and returns wall seconds and this process's CPU seconds (user + system). */
+export async function measure(body: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await body();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6 };
+}
