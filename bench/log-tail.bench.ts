@@ -13,14 +13,15 @@ import type { SourceContext, SourceState } from '../src/sources/types';
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures', 'logs');
 const TARGET_LINES = 1_000_000;
 
-function buildInput(file: string): number {
+/** Writes a realistic Flink log of about `targetLines` lines to `file`; returns the line count. */
+export function buildInput(file: string, targetLines = TARGET_LINES): number {
   const samples = readdirSync(FIXTURES).filter((f) => f.endsWith('.log')).flatMap((f) =>
     readFileSync(join(FIXTURES, f), 'utf8').split('\n').filter((l) => /^\d{4}-/.test(l)).map((l) => l.slice(24)));
   const trace = readFileSync(join(FIXTURES, 'flink-root-standalonesession-1-exceptions.log'), 'utf8').split('\n').filter((l) => l && !/^\d{4}-/.test(l));
   const parts: string[] = [];
   let lines = 0;
   let t = Date.UTC(2026, 10, 24, 23, 0, 0);
-  for (let i = 0; lines < TARGET_LINES; i++) {
+  for (let i = 0; lines < targetLines; i++) {
     const d = new Date(t += 7);
     const ts = `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)},${String(d.getUTCMilliseconds()).padStart(3, '0')}`;
     parts.push(`${ts} ${samples[i % samples.length]}\n`);
