@@ -2,29 +2,18 @@
 // against a raw bulk loader (NDJSON bodies built before the clock starts, POSTed with fetch) into the same
 // server, same batch size and concurrency, same index template. Target: agent/raw docs/s ≥ 0.8.
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
-import type { ComponentContext } from '../src/component';
 import type { LogRecord } from '../src/model';
 import { encodeBulk, IndexNamer } from '../src/sinks/opensearch/encode';
 import { openSearchSink } from '../src/sinks/opensearch';
 import type { OpenSearchSink } from '../src/sinks/opensearch/sink';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
-import { inPool, measure } from './measure';
+import { inPool, measure, silentContext } from './support';
 
 const N = Number(process.env.BENCH_OS_RECORDS ?? 100_000);
 const BATCH = 1000;
 const CONCURRENCY = 2;
 
-function ctx(): ComponentContext {
-  return {
-    name: 'bench',
-    agent: { cluster: 'c1', node: 'n1', labels: {}, dataDir: '/nonexistent' },
-    logger: pino({ level: 'silent' }),
-    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
-    status: { error: () => undefined, ok: () => undefined },
-  };
-}
 
 /** Records shaped like the flink-logs source's output for a TaskManager log. */
 function records(tag: string, n: number): LogRecord[] {
@@ -50,7 +39,7 @@ function records(tag: string, n: number): LogRecord[] {
 export async function run(): Promise<BenchResult> {
   const url = (await ensureServices(['opensearch'])).opensearch;
   const prefix = `fta-bench-${randomBytes(3).toString('hex')}`;
-  const make = (p: string) => openSearchSink.create(openSearchSink.schema.parse({ type: 'opensearch', inputs: ['x'], url, index_prefix: p, number_of_replicas: 0 }), ctx()) as OpenSearchSink;
+  const make = (p: string) => openSearchSink.create(openSearchSink.schema.parse({ type: 'opensearch', inputs: ['x'], url, index_prefix: p, number_of_replicas: 0 }), silentContext()) as OpenSearchSink;
   const agent = make(`${prefix}-agent`);
   const rawTemplate = make(`${prefix}-raw`);
   const signal = new AbortController().signal;

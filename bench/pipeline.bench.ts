@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { ComponentContext } from '../src/component';
 import type { LogRecord } from '../src/model';
 import { PipelineMetrics } from '../src/pipeline/metrics';
 import { Router } from '../src/pipeline/router';
@@ -14,6 +13,7 @@ import { SinkRunner } from '../src/pipeline/sink-runner';
 import { FileSink } from '../src/sinks/file';
 import { fileSinkSchema } from '../src/sinks/file/schema';
 import type { BenchResult } from './types';
+import { silentContext } from './support';
 
 const N = 300_000;
 const EMIT = 500;
@@ -28,13 +28,6 @@ function records(): LogRecord[] {
   }));
 }
 
-function ctx(dataDir: string): ComponentContext {
-  return {
-    name: 'bench', agent: { cluster: 'c', node: 'n', labels: {}, dataDir }, logger: pino({ level: 'silent' }),
-    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
-    status: { error: () => undefined, ok: () => undefined },
-  };
-}
 
 async function timed(f: () => Promise<void>): Promise<{ rps: number; cpuSPerMillion: number }> {
   const cpu0 = process.cpuUsage();
@@ -47,7 +40,7 @@ async function timed(f: () => Promise<void>): Promise<{ rps: number; cpuSPerMill
 
 async function sinkOnly(input: LogRecord[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fta-bench-'));
-  const sink = new FileSink(fileSinkSchema.parse({ type: 'file', inputs: ['s'], max_file_size: '1GiB' }), ctx(dir));
+  const sink = new FileSink(fileSinkSchema.parse({ type: 'file', inputs: ['s'], max_file_size: '1GiB' }), silentContext(dir));
   for (let i = 0; i < N; i += 1000) await sink.send(input.slice(i, i + 1000));
   await sink.close();
   rmSync(dir, { recursive: true, force: true });
@@ -56,7 +49,7 @@ async function sinkOnly(input: LogRecord[]): Promise<void> {
 async function pipeline(input: LogRecord[], buffer: 'disk' | 'memory'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fta-bench-'));
   const cfg = fileSinkSchema.parse({ type: 'file', inputs: ['s'], max_file_size: '1GiB', buffer: { type: buffer, max_size: '1GiB' }, batch: { max_events: 1000, timeout: '50ms' } });
-  const runner = new SinkRunner({ name: 'bench', sink: new FileSink(cfg, ctx(dir)), config: cfg, dataDir: dir, logger: pino({ level: 'silent' }), metrics: PipelineMetrics.for(new Registry()) });
+  const runner = new SinkRunner({ name: 'bench', sink: new FileSink(cfg, silentContext(dir)), config: cfg, dataDir: dir, logger: pino({ level: 'silent' }), metrics: PipelineMetrics.for(new Registry()) });
   await runner.start();
   const router = new Router({ sources: ['s'], transforms: {}, sinks: { bench: { inputs: ['s'], runner } } });
   const inFlight = new Set<Promise<void>>();

@@ -11,8 +11,6 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client, type PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import pino from 'pino';
-import type { ComponentContext } from '../src/component';
 import type { LogRecord, Sample, TelemetryRecord } from '../src/model';
 import { postgresSink } from '../src/sinks/postgres';
 import type { PostgresSink } from '../src/sinks/postgres/sink';
@@ -21,22 +19,13 @@ import { encodeBatch, SeriesCache, type EncodedBatch } from '../src/sinks/postgr
 import { dayStart } from '../src/sinks/shared/days';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
-import { inPool, measure } from './measure';
+import { inPool, measure, silentContext } from './support';
 
 const SAMPLES = Number(process.env.BENCH_PG_SAMPLES ?? 200_000);
 const LOGS = Number(process.env.BENCH_PG_LOGS ?? 50_000);
 const BATCH = 1000;
 const CONCURRENCY = 2;
 
-function ctx(): ComponentContext {
-  return {
-    name: 'bench',
-    agent: { cluster: 'c1', node: 'n1', labels: {}, dataDir: '/nonexistent' },
-    logger: pino({ level: 'silent' }),
-    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
-    status: { error: () => undefined, ok: () => undefined },
-  };
-}
 
 // All rows fall in today's UTC day, whose partition start() creates, so no path pays for partition creation.
 const base = dayStart(Date.now()) + 60_000;
@@ -124,7 +113,7 @@ export async function run(): Promise<BenchResult> {
   const pg = (await ensureServices(['postgres'])).postgres;
   const suffix = randomBytes(3).toString('hex');
   const schemas = { agent: `fta_bench_agent_${suffix}`, staging: `fta_bench_staging_${suffix}`, psql: `fta_bench_psql_${suffix}` };
-  const make = (schema: string) => postgresSink.create(postgresSink.schema.parse({ type: 'postgres', inputs: ['x'], ...pg, schema, pool_size: CONCURRENCY + 1 }), ctx()) as PostgresSink;
+  const make = (schema: string) => postgresSink.create(postgresSink.schema.parse({ type: 'postgres', inputs: ['x'], ...pg, schema, pool_size: CONCURRENCY + 1 }), silentContext()) as PostgresSink;
   const sinks = Object.values(schemas).map(make);
   const signal = new AbortController().signal;
   const stagingPool = createPool(postgresSink.schema.parse({ type: 'postgres', inputs: ['x'], ...pg, pool_size: CONCURRENCY }), 'bench');

@@ -11,7 +11,7 @@ import { remoteWriteSchema } from '../src/sinks/prometheus-remote-write/schema';
 import { testContext } from '../test/sinks/prometheus-remote-write.fixtures';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
-import { inPool } from './measure';
+import { inPool } from './support';
 
 const SERIES = Number(process.env.BENCH_RW_SERIES ?? 2000);
 const BATCHES = Number(process.env.BENCH_RW_BATCHES ?? 100);

@@ -1,4 +1,18 @@
-// Helpers the benches share: a bounded pool of concurrent workers and a wall/CPU stopwatch.
+// Helpers the benches share: a bounded pool of concurrent workers, a wall/CPU stopwatch, and a component context
+// that records nothing (benches measure the component, not its logging or metrics).
+import pino from 'pino';
+import type { ComponentContext } from '../src/component';
+
+/** A ComponentContext with a silent logger and no-op metrics and status. */
+export function silentContext(dataDir = '/nonexistent'): ComponentContext {
+  return {
+    name: 'bench',
+    agent: { cluster: 'c1', node: 'n1', labels: {}, dataDir },
+    logger: pino({ level: 'silent' }),
+    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
+    status: { error: () => undefined, ok: () => undefined },
+  };
+}
 
 /** Runs `fn(0) … fn(count - 1)` with at most `concurrency` in flight. */
 export async function inPool(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
