@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ensureServices, type Endpoints } from '../setup/env';
-import { AgentProcess, FlinkLogWriter, freePort, waitFor } from './harness';
+import { AgentProcess, FlinkLogWriter, freePort, removeRunData, waitFor } from './harness';
 
 const KILLS = 10;
 const RECORDS = 5000;
@@ -94,11 +94,7 @@ sinks:
   after(async () => {
     writer?.stop();
     await agent?.terminate().catch(() => undefined);
-    await fetch(`${env.opensearch}/${run}-logs-*`, { method: 'DELETE' }).catch(() => undefined);
-    const c = new Client(env.postgres);
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${run} CASCADE`).catch(() => undefined);
-    await c.end();
+    await removeRunData(env, run);
   });
 
   it(`loses and duplicates nothing across ${KILLS} kill -9 restarts`, async () => {

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, openSync, closeSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import type { Endpoints } from '../setup/env';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -92,6 +94,15 @@ export class AgentProcess {
       return '';
     }
   }
+}
+
+/** Drops what an e2e run stored under its own name: the `<run>-logs-*` indices and the `<run>` schema. */
+export async function removeRunData(env: Endpoints, run: string): Promise<void> {
+  await fetch(`${env.opensearch}/${run}-logs-*`, { method: 'DELETE' }).catch(() => undefined);
+  const c = new Client(env.postgres);
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS ${run} CASCADE`).catch(() => undefined);
+  await c.end();
 }
 
 function stamp(d: Date): string {

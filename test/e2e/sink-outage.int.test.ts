@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ensureServices, runEnv, type Endpoints } from '../setup/env';
-import { AgentProcess, FlinkLogWriter, freePort, waitFor } from './harness';
+import { AgentProcess, FlinkLogWriter, freePort, removeRunData, waitFor } from './harness';
 
 const OUTAGE_S = Number(process.env.E2E_OUTAGE_SECONDS ?? 60);
 const RATE = 2000; // records per second written into the Flink log while OpenSearch is down
@@ -56,11 +56,7 @@ sinks:
     writer?.stop();
     await agent?.terminate().catch(() => undefined);
     await runEnv(['up', '--only', 'opensearch']).catch(() => undefined);
-    await fetch(`${env.opensearch}/${run}-logs-*`, { method: 'DELETE' }).catch(() => undefined);
-    const c = new Client(env.postgres);
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${run} CASCADE`).catch(() => undefined);
-    await c.end();
+    await removeRunData(env, run);
   });
 
   it(`keeps PostgreSQL flowing while OpenSearch is down for ${OUTAGE_S}s, then delivers the backlog`, async () => {

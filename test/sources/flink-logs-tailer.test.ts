@@ -28,6 +28,20 @@ function assertExactlyOnce(recs: TelemetryRecord[], n: number): void {
   assert.equal(new Set(recs.map((r) => (r as LogRecord).id)).size, n, 'ids are unique');
 }
 
+/**
+ * Waits until `n` lines were emitted (failing with the first missing ones and the counters), lets anything extra
+ * arrive for 300 ms (a duplicate would show up then), stops the source and asserts every line came exactly once.
+ */
+async function stopWhenAllRead(run: ReturnType<typeof start>, n: number): Promise<void> {
+  await until(() => run.ctx.emitted.length >= n, 20000, `${n} lines`).catch((e: Error) => {
+    const got = new Set(seqs(run.ctx.emitted));
+    throw new Error(`${e.message}; got ${run.ctx.emitted.length}, first missing: ${[...Array(n).keys()].filter((i) => !got.has(i)).slice(0, 10)}; counters ${JSON.stringify(run.ctx.counters)}`);
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  await run.stop();
+  assertExactlyOnce(run.ctx.emitted, n);
+}
+
 describe('flink_logs tailer', () => {
   it('reads a file, gives deterministic ids, and commits the offset only after emit resolved', async () => {
     const dir = tempDir('fl-ack-');
@@ -100,13 +114,7 @@ describe('flink_logs tailer', () => {
       // read a file that was created and rotated away before it ever saw it.
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 25));
     }
-    await until(() => run.ctx.emitted.length >= N, 20000, `${N} lines`).catch((e) => {
-      const got = new Set(seqs(run.ctx.emitted));
-      throw new Error(`${e.message}; got ${run.ctx.emitted.length}, first missing: ${[...Array(N).keys()].filter((i) => !got.has(i)).slice(0, 10)}; counters ${JSON.stringify(run.ctx.counters)}`);
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    await run.stop();
-    assertExactlyOnce(run.ctx.emitted, N);
+    await stopWhenAllRead(run, N);
     assert.ok(run.ctx.counters['log_rotations_total']! >= 7);
   });
 
@@ -127,13 +135,7 @@ describe('flink_logs tailer', () => {
       // read a file that was created and rotated away before it ever saw it.
       if (i % 50 === 0) await new Promise((r) => setTimeout(r, 25));
     }
-    await until(() => run.ctx.emitted.length >= N, 20000, `${N} lines`).catch((e) => {
-      const got = new Set(seqs(run.ctx.emitted));
-      throw new Error(`${e.message}; got ${run.ctx.emitted.length}, first missing: ${[...Array(N).keys()].filter((i) => !got.has(i)).slice(0, 10)}; counters ${JSON.stringify(run.ctx.counters)}`);
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    await run.stop();
-    assertExactlyOnce(run.ctx.emitted, N);
+    await stopWhenAllRead(run, N);
     assert.ok(run.ctx.counters['log_truncations_total']! >= 1);
   });
 
