@@ -2,7 +2,7 @@
 // and sources (each behind its SourceDriver). Start order is sinks → router → sources, so nothing is emitted
 // before someone can take it; stop order is the reverse, because a source stopped first cannot emit into a sink
 // that has already closed its buffer.
-import cron, { type ScheduledTask } from 'node-cron';
+import { scheduleCron, type ScheduledTask } from './runtime/cron';
 import type { Logger } from 'pino';
 import type { AgentConfig, ComponentConfig, WiredComponentConfig } from './config';
 import type { ComponentContext } from './component';
@@ -123,7 +123,7 @@ export class Agent {
       sink.housekeeping!(this.abort.signal).catch((err: unknown) =>
         ctx.logger.warn({ sink: name, err: err instanceof Error ? err.message : String(err) }, `sink ${name}: housekeeping (retention) failed; next try in an hour`),
       );
-    this.tasks.push(cron.schedule(HOUSEKEEPING_CRON, run, { name: `housekeeping:${name}` }));
+    this.tasks.push(scheduleCron(HOUSEKEEPING_CRON, run, `housekeeping:${name}`));
     // A first pass shortly after start, so retention also holds on agents restarted more often than hourly.
     const first = setTimeout(run, 60_000);
     first.unref();

@@ -1,8 +1,8 @@
 // Pieces every command shares: argument parsing with plain-sentence errors, the CLI's own logger (on stderr, so
 // stdout stays clean for NDJSON and YAML), and how errors are printed (a sentence, never a stack trace).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { Logger } from 'pino';
+import { createLogger } from '../self/logger';
 import { AgentError, ConfigError } from '../errors';
 
 export const EXIT_OK = 0;
@@ -31,9 +31,7 @@ export function parseCommandArgs<O extends Options>(command: string, args: strin
 
 /** The CLI's logger: warnings and errors of components on stderr, pretty on a terminal. */
 export function cliLogger(level: 'warn' | 'info' | 'debug' = 'warn'): Logger {
-  return process.stderr.isTTY
-    ? pino({ level }, pretty({ destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }))
-    : pino({ level }, pino.destination(2));
+  return createLogger({ level, format: 'auto', fd: 2 });
 }
 
 /** Prints an error as sentences on stderr and returns the exit code. */

@@ -22,7 +22,7 @@ const httpSchema = z
     enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and /status.'),
     listen: z
       .string()
-      .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'write host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
       .default('127.0.0.1:9464')
       .describe('host:port of the HTTP endpoint. Keep it on loopback unless a firewall guards the port.'),
   })

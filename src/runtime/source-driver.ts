@@ -1,7 +1,7 @@
 // Drives one source: a polled source on its interval or cron expression, a streaming source by keeping its
 // run() alive (restarted with backoff when it fails). Each round is traced and counted; a round that is still
 // running when the next one is due is skipped (counted) rather than stacked.
-import cron, { type ScheduledTask } from 'node-cron';
+import { scheduleCron, type ScheduledTask } from './cron';
 import type { Logger } from 'pino';
 import type { Counter } from '../component';
 import type { TelemetryRecord } from '../model';
@@ -49,7 +49,7 @@ export class SourceDriver {
       this.streaming = this.keepStreaming();
     } else if (source.collect) {
       if (this.o.cron) {
-        this.task = cron.schedule(this.o.cron, () => this.tick(), { name: `source:${this.o.name}` });
+        this.task = scheduleCron(this.o.cron, () => this.tick(), `source:${this.o.name}`);
       } else {
         this.tick();
         this.timer = setInterval(() => this.tick(), this.o.intervalMs);

@@ -112,9 +112,19 @@ describe('config loading', () => {
   it('checks the agent section: listen address and sample ratio', () => {
     const r = problems('agent:\n  http: { listen: localhost }\n  tracing: { sample_ratio: 2 }\nsources: {}\nsinks: {}\n');
     assert.deepEqual(r.lines, [
-      'agent.yaml:2:19 agent.http.listen: "localhost" is not write host:port, e.g. 127.0.0.1:9464 or [::1]:9464',
+      'agent.yaml:2:19 agent.http.listen: "localhost" is not host:port, e.g. 127.0.0.1:9464 or [::1]:9464',
       'agent.yaml:3:28 agent.tracing.sample_ratio: 2 is too large; the maximum is 1',
     ]);
+  });
+});
+
+describe('config: source schedules', () => {
+  it('rejects a cron expression node-cron cannot run, at its line, and accepts one with seconds', () => {
+    const source = (cron: string) => `sources:\n  prom:\n    type: scrape\n    url: http://127.0.0.1:9249/metrics\n    cron: "${cron}"\n` + VALID_SINK;
+    assert.deepEqual(problems(source('every minute')).lines, [
+      'agent.yaml:5:11 sources.prom.cron: not a cron expression: 5 fields (minute hour day month weekday) or 6 with seconds first, e.g. "*/10 * * * * *"',
+    ]);
+    assert.equal(load(source('*/10 * * * * *')).config.sources['prom']!['cron'], '*/10 * * * * *');
   });
 });
 

@@ -10,7 +10,7 @@ import type { Endpoints } from '../setup/env';
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 /** The node flags of the shipped launch line (the bin's `#!/usr/bin/env -S node …` shebang), so tests run it as shipped. */
-const LAUNCH_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+export const LAUNCH_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -206,7 +206,7 @@ describe('flink_logs parser', () => {
     });
   });
 
-  describe('time zones (Intl, DST)', () => {
+  describe('time zones (Intl or the local zone, DST)', () => {
     const table: Array<[string, string, string]> = [
       ['Europe/Berlin', '2026-07-01 12:00:00,000', '2026-07-01T10:00:00.000Z'],
       ['Europe/Berlin', '2026-01-15 12:00:00,000', '2026-01-15T11:00:00.000Z'],
@@ -223,6 +223,18 @@ describe('flink_logs parser', () => {
       it(`reads ${wall} in ${zone} as ${want}`, () => {
         const h = flinkDefaultLayout(new ZoneClock(zone)).parse(`${wall} INFO  a.B [] - m`);
         assert.equal(iso(h!.timestampMs), want);
+      });
+      // No zone configured: the process's local zone through Date (no Intl), gap and overlap read the same way.
+      it(`reads ${wall} as ${want} when ${zone} is the local zone (TZ) and none is configured`, () => {
+        const saved = process.env['TZ'];
+        process.env['TZ'] = zone; // Node re-reads the zone when TZ is assigned
+        try {
+          const h = flinkDefaultLayout(new ZoneClock()).parse(`${wall} INFO  a.B [] - m`);
+          assert.equal(iso(h!.timestampMs), want);
+        } finally {
+          if (saved === undefined) delete process.env['TZ'];
+          else process.env['TZ'] = saved;
+        }
       });
     }
   });

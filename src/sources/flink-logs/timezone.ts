@@ -2,19 +2,23 @@
 // epoch milliseconds for a configured IANA zone with Intl only (no tz library), DST included.
 // Lookups are cached per wall-clock hour because Intl is slow (~µs) and the parser runs at >150k lines/s;
 // every zone in use today changes its offset on a whole hour of wall time except a handful of :30 shifts.
+// Without a configured zone (the usual case: agent and JVM share the host's zone) the offsets come from Date's
+// local time instead: an Intl.DateTimeFormat pulls ICU's zone and calendar data into the process, ~8 MB of RSS
+// that the idle daemon would carry for nothing (issue 2's footprint).
 
 const MAX_CACHE = 2048;
 
 export class ZoneClock {
-  readonly timeZone: string;
-  private readonly fmt: Intl.DateTimeFormat;
+  /** The configured IANA zone; undefined = the process's local zone (TZ or /etc/localtime), as the JVM's default. */
+  readonly timeZone: string | undefined;
+  private readonly fmt: Intl.DateTimeFormat | undefined;
   private readonly offsetByHour = new Map<number, number>();
 
   /** Throws RangeError for an unknown zone; the schema checks the name with `isValidTimeZone` first. */
   constructor(timeZone?: string) {
-    this.timeZone = timeZone ?? systemTimeZone();
-    this.fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: this.timeZone, hourCycle: 'h23',
+    this.timeZone = timeZone;
+    this.fmt = timeZone === undefined ? undefined : new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23',
       year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
   }
@@ -48,15 +52,13 @@ export class ZoneClock {
 
   /** Zone offset (ms, east positive) at an instant. */
   offsetAt(utcMs: number): number {
+    // Local zones today are whole minutes off UTC, which is what getTimezoneOffset() resolves.
+    if (!this.fmt) return -new Date(utcMs).getTimezoneOffset() * 60_000;
     const p = this.fmt.formatToParts(new Date(utcMs));
     const get = (t: Intl.DateTimeFormatPartTypes) => Number(p.find((x) => x.type === t)!.value);
     const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
     return asUtc - Math.floor(utcMs / 1000) * 1000;
   }
-}
-
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
 }
 
 export function isValidTimeZone(name: string): boolean {

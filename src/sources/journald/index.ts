@@ -1,12 +1,15 @@
 import type { SourceDefinition } from '../types';
 import { journaldSchema } from './schema';
-import { JournaldSource } from './source';
 
 export const journaldSource: SourceDefinition<typeof journaldSchema> = {
   type: 'journald',
   description: 'Follows the systemd journal (journalctl), re-joins Flink stack traces split over entries, commits the cursor after delivery.',
   schema: journaldSchema,
-  create: (config, ctx) => new JournaldSource(config, ctx),
+  // The implementation loads only when a source of this type is configured (idle RSS of agents without it).
+  create: (config, ctx) => {
+    const { JournaldSource } = require('./source') as typeof import('./source');
+    return new JournaldSource(config, ctx);
+  },
 };
 
 export { journaldSchema, type JournaldConfig } from './schema';
