@@ -1,27 +1,56 @@
 // influxdb sink throughput: the agent path (the sink's send(): line protocol encode + optional gzip + POST +
-// classify) against `curl --data-binary @file` POSTing the same line protocol (written to files before the clock
-// starts; one curl process, keep-alive, requests chained with --next), into the same InfluxDB 1.x database.
-// Target: agent/curl ≥ 0.8. Also CPU seconds per million samples of the agent process.
-import { execFile } from 'node:child_process';
+// classify) against `curl` POSTing the same requests, rendered to files before the clock starts (one curl
+// process, keep-alive, requests chained with -K), into the same InfluxDB 1.x database, with the same number of
+// requests in flight on both sides: 1, and 2 (the sink's default request.concurrency; curl --parallel).
+// Plain: curl sends the line protocol; gzip: curl sends the same bytes gzipped at the sink's level with
+// Content-Encoding: gzip, so InfluxDB does the same work (gunzip + parse + write) for both.
+// Target: agent/curl ≥ 0.8. Also CPU seconds per million samples of each side.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { influxDbSink } from '../src/sinks/influxdb';
+import { gzipLines } from '../src/sinks/influxdb/client';
 import { LineEncoder } from '../src/sinks/influxdb/encode';
 import { influxDbSchema } from '../src/sinks/influxdb/schema';
-import { testContext } from '../test/sinks/prometheus-remote-write.fixtures';
 import { ensureServices } from '../test/setup/env';
 import { flinkBatch } from './remote-write.bench';
+import { inPool, measure, silentContext } from './support';
 import type { BenchResult } from './types';
 
 const SERIES = Number(process.env.BENCH_INFLUX_SERIES ?? 2000);
-const BATCHES = Number(process.env.BENCH_INFLUX_BATCHES ?? 40);
-const run$ = promisify(execFile);
+const BATCHES = Number(process.env.BENCH_INFLUX_BATCHES ?? 50);
+const ROUNDS = 3;
+const CONCURRENCIES = [1, 2] as const;
+const MODES = ['plain', 'gzip'] as const;
+type Mode = (typeof MODES)[number];
+type Variant = `c${(typeof CONCURRENCIES)[number]}_${Mode}`;
+const VARIANTS = CONCURRENCIES.flatMap((c) => MODES.map((mode) => ({ c, mode, key: `c${c}_${mode}` as Variant })));
 
 async function query(base: string, q: string): Promise<void> {
   const res = await fetch(`${base}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
   if (!res.ok) throw new Error(`${q}: HTTP ${res.status}`);
+}
+
+/** Runs one `curl -K cfg`; returns its wall and CPU seconds (bash `times`, children line) and the status codes. */
+function curl(cfg: string, concurrency: number): Promise<{ wall: number; cpu: number; codes: string[] }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const parallel = concurrency > 1 ? `--parallel --parallel-max ${concurrency} ` : '';
+    const child = spawn('bash', ['-c', `curl -sS ${parallel}-K '${cfg}' && times`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('close', (code) => {
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return reject(new Error(`curl failed (${code}): ${err}`));
+      const lines = out.trim().split('\n');
+      const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines.at(-1)!);
+      const cpu = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : Number.NaN;
+      resolve({ wall, cpu, codes: lines.slice(0, -2) });
+    });
+  });
 }
 
 export async function run(): Promise<BenchResult> {
@@ -30,62 +59,91 @@ export async function run(): Promise<BenchResult> {
   await query(env.influxdb, `CREATE DATABASE "${db}"`);
   const dir = mkdtempSync(join(tmpdir(), 'fta-influx-bench-'));
   const mapping = { measurementPerMetric: true, measurement: 'flink', field: 'value', precision: 'ms' as const };
+  const url = `${env.influxdb}/write?db=${db}&precision=ms`;
   const signal = new AbortController().signal;
-  const ms: Record<string, number> = {};
-  const cpu: Record<string, number> = {};
+  const totals = Object.fromEntries(VARIANTS.map((v) => [v.key, { agent: { wall: 0, cpu: 0 }, curl: { wall: 0, cpu: 0 } }])) as Record<Variant, Record<'agent' | 'curl', { wall: number; cpu: number }>>;
+  const sinks = Object.fromEntries(
+    VARIANTS.map((v) => [v.key, influxDbSink.create(influxDbSchema.parse({ type: 'influxdb', url: env.influxdb, database: db, gzip: v.mode === 'gzip', request: { concurrency: v.c }, inputs: ['b'] }), silentContext())]),
+  ) as Record<Variant, ReturnType<typeof influxDbSink.create>>;
+  // Every (side, mode, round) writes its own timestamps into the same series: the same work for InfluxDB.
+  let slot = 0;
   try {
-    // Create the series first, so neither side pays InfluxDB's index work for new series.
-    const warm = await fetch(`${env.influxdb}/write?db=${db}&precision=ms`, { method: 'POST', body: new LineEncoder(mapping).encode(flinkBatch('influx', 9, 0, SERIES)).body });
+    // Create the series first, so no side pays InfluxDB's index work for new series; and let each sink encode
+    // them once: an agent sends the same series every scrape, so its prefix cache is warm in steady state.
+    const warm = await fetch(url, { method: 'POST', body: new LineEncoder(mapping).encode(flinkBatch('influx', slot++, 0, SERIES)).body });
     if (warm.status !== 204) throw new Error(`warm-up write: HTTP ${warm.status}`);
-    // curl: the same line protocol the agent would send, in files, one curl process for all requests.
-    const files = Array.from({ length: BATCHES }, (_, b) => {
-      const file = join(dir, `b${b}.lp`);
-      writeFileSync(file, new LineEncoder(mapping).encode(flinkBatch('influx', 0, b, SERIES)).body);
-      return file;
-    });
-    const url = `${env.influxdb}/write?db=${db}&precision=ms`;
-    const cfg = join(dir, 'curl.cfg');
-    writeFileSync(cfg, files.map((f) => `url = "${url}"\ndata-binary = "@${f}"\noutput = "/dev/null"\nwrite-out = "%{http_code}\\n"\n`).join('next\n'));
-    let t0 = performance.now();
-    const { stdout } = await run$('curl', ['-sS', '-K', cfg]);
-    ms.curl = performance.now() - t0;
-    if (stdout.trim().split('\n').some((code) => code !== '204')) throw new Error(`curl got ${stdout.trim().split('\n').join(',')}`);
+    for (const v of VARIANTS) await sinks[v.key].send(flinkBatch('influx', slot++, 0, SERIES), { signal, attempt: 1 });
 
-    for (const gzip of [false, true]) {
-      const key = gzip ? 'agent_gzip' : 'agent_plain';
-      const sink = influxDbSink.create(influxDbSchema.parse({ type: 'influxdb', url: env.influxdb, database: db, gzip, inputs: ['b'] }), testContext('bench'));
-      const batches = Array.from({ length: BATCHES }, (_, b) => flinkBatch('influx', gzip ? 2 : 1, b, SERIES));
-      const c = process.cpuUsage();
-      t0 = performance.now();
-      for (const batch of batches) {
-        const r = await sink.send(batch, { signal, attempt: 1 });
-        if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
+    // curl's requests: the line protocol the agent would send (gzipped alike), written to files before any clock
+    // starts — all rounds up front, so the garbage of rendering them is not collected on the agent's clock.
+    const encoder = new LineEncoder(mapping);
+    const curlConfigs = Array.from({ length: ROUNDS }, (_, round) =>
+      Object.fromEntries(
+        VARIANTS.map(({ mode, key }) => {
+          const curlSlot = slot++;
+          const files = Array.from({ length: BATCHES }, (_, b) => {
+            const body = encoder.encode(flinkBatch('influx', curlSlot, b, SERIES)).body;
+            const file = join(dir, `r${round}-${key}-${b}.lp`);
+            writeFileSync(file, mode === 'gzip' ? gzipLines(body) : body);
+            return file;
+          });
+          const header = mode === 'gzip' ? 'header = "Content-Encoding: gzip"\n' : '';
+          const cfg = join(dir, `r${round}-${key}.cfg`);
+          writeFileSync(cfg, files.map((f) => `url = "${url}"\n${header}data-binary = "@${f}"\noutput = "/dev/null"\nwrite-out = "%{http_code}\\n"\n`).join('next\n'));
+          return [key, cfg];
+        }),
+      ) as Record<Variant, string>,
+    );
+
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const { c, key } of VARIANTS) {
+        const cfg = curlConfigs[round]![key];
+        const batches = Array.from({ length: BATCHES }, (_, b) => flinkBatch('influx', slot, b, SERIES));
+        slot++;
+        const agentSide = async () => {
+          const t = await measure(() =>
+            inPool(batches.length, c, async (b) => {
+              const r = await sinks[key].send(batches[b]!, { signal, attempt: 1 });
+              if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
+            }),
+          );
+          totals[key].agent.wall += t.wall;
+          totals[key].agent.cpu += t.cpu;
+        };
+        const curlSide = async () => {
+          const t = await curl(cfg, c);
+          if (t.codes.length !== BATCHES || t.codes.some((code) => code !== '204')) throw new Error(`curl got ${t.codes.join(',')}`);
+          totals[key].curl.wall += t.wall;
+          totals[key].curl.cpu += t.cpu;
+        };
+        // Alternate who goes first, so a server that slows down as the shard grows hits both sides alike.
+        if (round % 2 === 0) await curlSide().then(agentSide);
+        else await agentSide().then(curlSide);
       }
-      ms[key] = performance.now() - t0;
-      const used = process.cpuUsage(c);
-      cpu[key] = (used.user + used.system) / 1e6;
-      await sink.close?.();
     }
   } finally {
+    for (const v of VARIANTS) await sinks[v.key].close?.();
     rmSync(dir, { recursive: true, force: true });
     await query(env.influxdb, `DROP DATABASE "${db}"`).catch(() => undefined);
   }
-  const samples = SERIES * BATCHES;
+  const samples = SERIES * BATCHES * ROUNDS;
+  const metrics: Record<string, number> = {};
+  for (const { key } of VARIANTS) {
+    const { agent, curl: raw } = totals[key];
+    metrics[`${key}_agent_samples_per_s`] = Math.round(samples / agent.wall);
+    metrics[`${key}_curl_samples_per_s`] = Math.round(samples / raw.wall);
+    metrics[`${key}_ratio_vs_curl`] = raw.wall / agent.wall;
+    metrics[`${key}_agent_cpu_s_per_million`] = agent.cpu * (1e6 / samples);
+    metrics[`${key}_curl_cpu_s_per_million`] = raw.cpu * (1e6 / samples);
+  }
   return {
     name: 'influxdb',
-    metrics: {
-      agent_plain_samples_per_s: Math.round(samples / (ms.agent_plain! / 1000)),
-      agent_gzip_samples_per_s: Math.round(samples / (ms.agent_gzip! / 1000)),
-      curl_samples_per_s: Math.round(samples / (ms.curl! / 1000)),
-      ratio_plain_vs_curl: ms.curl! / ms.agent_plain!,
-      ratio_gzip_vs_curl: ms.curl! / ms.agent_gzip!,
-      agent_plain_cpu_s_per_million: cpu.agent_plain! * (1e6 / samples),
-      agent_gzip_cpu_s_per_million: cpu.agent_gzip! * (1e6 / samples),
-    },
+    metrics,
     notes: [
-      `${samples} samples per side in ${BATCHES} requests of ${SERIES} lines (Flink operator tags), one request in flight, InfluxDB ${env.influxdb} (1.x), fresh database.`,
-      'curl = one `curl -K` process POSTing the pre-rendered line-protocol files (--data-binary @file, keep-alive); ratio = curl time / agent time (target ≥ 0.8).',
-      'The series are created by a warm-up write; each side then writes new timestamps into them, so InfluxDB does the same work for both.',
+      `${samples} samples per side and variant in ${ROUNDS} alternating rounds of ${BATCHES} requests of ${SERIES} lines (Flink operator tags), InfluxDB ${env.influxdb} (1.x), fresh database. c1/c2 = requests in flight on both sides (2 is the sink's default).`,
+      'curl = one `curl -K` process per round POSTing pre-rendered files (--data-binary @file, keep-alive; c2: --parallel --parallel-max 2): the same line protocol (plain), or the same bytes gzipped at the sink\'s level (gzip). ratio = curl time / agent time (target ≥ 0.8).',
+      'The series are created by a warm-up write and each sink sends one batch before the clock (steady state: the same series every scrape); each side then writes new timestamps into them.',
+      'CPU: this Node process (process.cpuUsage, encoding and gzip included) for the agent, curl\'s own (bash times) for curl; InfluxDB shares the 2 cores and is not counted.',
     ],
   };
 }

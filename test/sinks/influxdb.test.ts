@@ -5,7 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import type { TelemetryRecord } from '../../src/model';
 import { influxDbSink } from '../../src/sinks/influxdb';
 import { classifyInflux, errorMessage } from '../../src/sinks/influxdb/client';
-import { encodeLine, LineEncoder, escapeKey, escapeMeasurement, type InfluxMapping } from '../../src/sinks/influxdb/encode';
+import { encodeLine, LineEncoder, escapeKey, escapeMeasurement, lineTexts, type InfluxMapping } from '../../src/sinks/influxdb/encode';
+import { OrderedSeriesCache } from '../../src/sinks/influxdb/ordered-series-cache';
 import { droppedIndices } from '../../src/sinks/influxdb/partial-write';
 import { influxDbSchema } from '../../src/sinks/influxdb/schema';
 import { FaultInjectingReceiver, sample, testContext } from './prometheus-remote-write.fixtures';
@@ -56,7 +57,7 @@ describe('influxdb line protocol', () => {
   for (const [what, record, reason] of unwritable) {
     it(`refuses ${what} with a reason and keeps the rest`, () => {
       const batch = new LineEncoder(perMetric).encode([sample('ok', {}, 1, 1), record]);
-      assert.deepEqual(batch.lines, ['ok value=1 1']);
+      assert.deepEqual(lineTexts(batch), ['ok value=1 1']);
       assert.equal(batch.rejected[0]!.index, 1);
       assert.match(batch.rejected[0]!.reason, reason);
     });
@@ -67,7 +68,43 @@ describe('influxdb line protocol', () => {
     assert.equal(batch.nonFinite, 3);
     assert.equal(batch.stale, 1);
     assert.deepEqual(batch.indices, [1, 5]);
-    assert.equal(batch.body, 'b value=1 1\nf value=3 1');
+    assert.equal(batch.body.toString(), 'b value=1 1\nf value=3 1');
+  });
+
+  it('writes a batch larger than its first buffer guess, with multi-byte text and changing timestamps, line for line as encodeLine does', () => {
+    const encoder = new LineEncoder(perMetric);
+    encoder.encode([sample('m', {}, 1, 1)]); // a tiny batch makes the next buffer guess far too small
+    const records = Array.from({ length: 3000 }, (_, i) => sample(`größe_${i % 7}`, { 'k ü': `wert,${i % 13} 😀`, n: String(i) }, i / 7, 1795650000000 + Math.floor(i / 100)));
+    const batch = encoder.encode(records);
+    assert.equal(batch.body.toString('utf8'), records.map((r) => encodeLine(r, perMetric)).join('\n'));
+    assert.deepEqual(lineTexts(batch).length, 3000);
+  });
+});
+
+describe('influxdb prefix cache in scrape order', () => {
+  const derived: string[] = [];
+  const derive = (name: string, labels: Record<string, string>) => {
+    const key = `${name}${JSON.stringify(labels)}`;
+    derived.push(key);
+    return key;
+  };
+  beforeEach(() => (derived.length = 0));
+
+  it('answers what derive would for every sample, in scrape order, reordered, and with series coming and going', () => {
+    const cache = new OrderedSeriesCache(derive);
+    const s = (n: number, extra: Record<string, string> = {}) => ({ name: `m${n % 2}`, labels: { tm: `t${n}`, ...extra } as Record<string, string> });
+    const scrapes = [[0, 1, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0], [0, 4, 1, 3], [1, 2, 3, 4, 0]].map((ids) => ids.map((n) => s(n)));
+    scrapes.push([s(1, { a: 'x' }), { name: 'm1', labels: { a: 'x', tm: 't1' } }, s(1)]); // same labels in another key order: its own entry
+    for (const scrape of scrapes) for (const { name, labels } of scrape) assert.equal(cache.get(name, labels), `${name}${JSON.stringify(labels)}`);
+    assert.equal(derived.length, 7); // t0…t4, then t1+a twice (two key orders)
+  });
+
+  it('starts over when trim finds the bound passed', () => {
+    const cache = new OrderedSeriesCache(derive, 2);
+    for (const n of [0, 1, 2]) cache.get('m', { n: String(n) });
+    cache.trim();
+    assert.equal(cache.get('m', { n: '0' }), 'm{"n":"0"}');
+    assert.equal(derived.length, 4);
   });
 });
 
@@ -80,7 +117,7 @@ describe('influxdb partial writes', () => {
     ['a field type conflict', 'partial write: field type conflict: input field "value" on measurement "cpu" is type float, already exists as type integer dropped=2', [0, 2]],
     ['a conflict on a quoted name', 'partial write: field type conflict: input field "value" on measurement "my meas" is type float, already exists as type string dropped=1', [3]],
     ['a count that does not add up', 'partial write: field type conflict: input field "value" on measurement "cpu" is type float, already exists as type integer dropped=3', undefined],
-    ['unparsable lines', `partial write: unable to parse '${batch.lines[1]}': invalid field format\nunable to parse '${batch.lines[3]}': bad dropped=2`, [1, 3]],
+    ['unparsable lines', `partial write: unable to parse '${lineTexts(batch)[1]}': invalid field format\nunable to parse '${lineTexts(batch)[3]}': bad dropped=2`, [1, 3]],
     ['the max-values-per-tag limit', 'partial write: max-values-per-tag limit exceeded (100001/100000): measurement="my meas" tag="t" value="v\\"q" dropped=1', [3]],
     ['points beyond the retention policy (unidentifiable)', 'partial write: points beyond retention policy dropped=2', undefined],
   ];

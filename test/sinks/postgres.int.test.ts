@@ -15,7 +15,7 @@ import { postgresSink } from '../../src/sinks/postgres';
 import type { PostgresSink } from '../../src/sinks/postgres/sink';
 import { DAY_MS, formatDay } from '../../src/sinks/shared/days';
 import type { SendResult } from '../../src/model/send-result';
-import type { Sample, TelemetryRecord } from '../../src/model';
+import type { LogRecord, Sample, TelemetryRecord } from '../../src/model';
 import { logRecord, sample, testContext } from './opensearch.fixtures';
 
 const signal = new AbortController().signal;
@@ -101,23 +101,67 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
     assert.ok((await partitions('samples')).includes(`samples_p${formatDay(old, '')}`));
   });
 
-  it('stores text PostgreSQL would refuse (U+0000 in a message or attribute) with U+FFFD instead', async () => {
+  it('stores text PostgreSQL would refuse (U+0000 in a message, attribute or label) with U+FFFD instead', async () => {
     const { sink } = build();
     await sink.start(signal);
-    assert.deepEqual(await send(sink, [logRecord(1, { message: 'a\u0000b', attributes: { k: 'x\u0000' } })]), { kind: 'ok' });
-    const row = await one<{ message: string; attributes: Record<string, string> }>(`SELECT message, attributes FROM "${schema}".logs`);
-    assert.equal(row.message, 'a\uFFFDb');
-    assert.equal(row.attributes.k, 'x\uFFFD');
+    const nul = [logRecord(1, { message: 'a\u0000b', thread: 't\u0000', attributes: { k: 'x\u0000' } }), sample(1, { labels: { tm_id: 'tm\u0000' } })];
+    assert.deepEqual(await send(sink, nul), { kind: 'ok' });
+    const row = await one<{ message: string; thread: string; attributes: Record<string, string> }>(`SELECT message, thread, attributes FROM "${schema}".logs`);
+    assert.deepEqual([row.message, row.thread, row.attributes.k], ['a\uFFFDb', 't\uFFFD', 'x\uFFFD']);
+    assert.deepEqual((await one<{ labels: Record<string, string> }>(`SELECT labels FROM "${schema}".series`)).labels, { tm_id: 'tm\uFFFD' });
+    // The replay path (INSERT … ON CONFLICT) cleans the same way: a second record with NUL in a replayed batch.
+    assert.deepEqual(await send(sink, [...nul, logRecord(2, { message: 'c\u0000' })]), { kind: 'ok' });
+    assert.equal((await one<{ message: string }>(`SELECT message FROM "${schema}".logs WHERE id = $1`, [logRecord(2).id])).message, 'c\uFFFD');
   });
 
-  it('rejects a batch with a value PostgreSQL refuses, naming the sink and the reason', async () => {
+  it('rejects a batch with a row PostgreSQL refuses, naming the sink and the reason', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    // A lone UTF-16 surrogate: JSON.stringify writes it as \ud800, which jsonb refuses.
+    const result = await send(sink, [sample(1), logRecord(1, { attributes: { k: '\ud800' } })]);
+    assert.equal(result.kind, 'reject');
+    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*invalid input syntax for type json \(22P02\)/);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 0);
+  });
+
+  it('dead-letters a log record without a level (a NOT NULL column) by name and stores the rest', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    const bad = { ...logRecord(1), level: undefined } as unknown as LogRecord;
+    const result = await send(sink, [bad, logRecord(2)]);
+    assert.deepEqual(result.kind === 'partial' && [result.retry, result.reject.map((r) => r.index)], [[], [0]]);
+    assert.match(result.kind === 'partial' ? result.reject[0]!.reason : '', /has no level \(text\), which the logs table requires/);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".logs`)).n), 1);
+  });
+
+  it('dead-letters a sample whose value is not a number (binary COPY would store it as NaN) and stores the rest', async () => {
     const { sink } = build();
     await sink.start(signal);
     const bad = { ...sample(1), value: 'not-a-number' } as unknown as Sample;
-    const result = await send(sink, [bad]);
-    assert.equal(result.kind, 'reject');
-    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*invalid input syntax for type double precision.*\(22P02\)/);
-    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 0);
+    const result = await send(sink, [bad, sample(2)]);
+    assert.deepEqual(result.kind === 'partial' && [result.retry, result.reject.map((r) => r.index)], [[], [0]]);
+    assert.match(result.kind === 'partial' ? result.reject[0]!.reason : '', /value "not-a-number" of flink_taskmanager_Status_JVM_CPU_Load is not a number/);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 1);
+  });
+
+  it('stores a batch that is partly a replay once: COPY meets the stored rows, ON CONFLICT DO NOTHING stores the new ones (counted)', async () => {
+    const { sink, counters } = build();
+    await sink.start(signal);
+    const first = [sample(1), sample(2)];
+    assert.deepEqual(await send(sink, first), { kind: 'ok' });
+    assert.equal(counters.get('postgres_replayed_batches_total'), undefined);
+    const far = Date.UTC(2290, 0, 1, 0, 0, 0, 7); // µs from 2000 beyond 2^53: written through BigInt
+    const before2000 = Date.UTC(1969, 6, 20, 20, 17, 40, 123); // negative µs from PostgreSQL's epoch
+    assert.deepEqual(await send(sink, [...first, sample(3), sample(4, { timestampMs: far })]), { kind: 'ok' });
+    assert.equal(counters.get('postgres_replayed_batches_total'), 1);
+    // New rows only, all by COPY again: the wrong path would show as a second replay.
+    assert.deepEqual(await send(sink, [sample(5, { timestampMs: far + 1, value: -0.5 }), sample(6, { timestampMs: before2000, value: Number.NEGATIVE_INFINITY })]), { kind: 'ok' });
+    assert.equal(counters.get('postgres_replayed_batches_total'), 1);
+    const rows = await db.query(`SELECT (extract(epoch FROM ts) * 1000)::bigint AS ms, value FROM "${schema}".samples ORDER BY ts`);
+    assert.deepEqual(
+      rows.rows.map((r) => [Number(r.ms), r.value]),
+      [[before2000, Number.NEGATIVE_INFINITY], [sample(1).timestampMs, 0.1], [sample(2).timestampMs, 0.2], [sample(3).timestampMs, 0.3], [far, 0.4], [far + 1, -0.5]],
+    );
   });
 
   it('drops partitions past retention_days in housekeeping', async () => {

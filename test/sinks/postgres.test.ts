@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { postgresSchema } from '../../src/sinks/postgres/schema';
 import { encodeBatch, logsJson, SeriesCache } from '../../src/sinks/postgres/encode';
 import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
+import { CopyBinaryWriter, int64Halves } from '../../src/sinks/postgres/copy-binary';
 import { daysAhead, partitionName } from '../../src/sinks/postgres/migrations';
 import { DAY_MS, formatDay, isExpiredDay, parseDay } from '../../src/sinks/shared/days';
 import { seriesId64 } from '../../src/sinks/shared/series-id';
@@ -81,6 +82,64 @@ describe('postgres sink: encode', () => {
     assert.equal(again.series.id.length, 1);
     cache.settle(again.series.id, true);
     assert.equal(encodeBatch([sample(1)], cache).series.id.length, 0);
+  });
+});
+
+describe('postgres sink: binary COPY body', () => {
+  const halves: Array<[string, string]> = [['1', '0000000000000001'], ['-1', 'ffffffffffffffff'], ['-9223372036854775808', '8000000000000000'], ['4294967296', '0000000100000000']];
+  for (const [decimal, hex] of halves) {
+    it(`writes series id ${decimal} as the int64 ${hex}`, () => {
+      const { hi, lo } = int64Halves(decimal);
+      const b = Buffer.alloc(8);
+      b.writeInt32BE(hi, 0);
+      b.writeUInt32BE(lo, 4);
+      assert.equal(b.toString('hex'), hex);
+    });
+  }
+
+  it('lays out header, rows (bigint, µs since 2000-01-01, float8) and trailer as PostgreSQL reads them, growing past its size hint', () => {
+    const w = new CopyBinaryWriter(1);
+    const ms = [Date.UTC(2000, 0, 1, 0, 0, 1, 500), Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2300, 0, 1)];
+    ms.forEach((t, i) => {
+      w.row(3);
+      w.int64(int64Halves(String(-2 - i)));
+      w.timestamptz(t);
+      w.float8([1.5, Number.NaN, Number.NEGATIVE_INFINITY][i]!);
+    });
+    const body = w.finish();
+    assert.equal(body.subarray(0, 19).toString('latin1'), 'PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0');
+    assert.equal(body.length, 19 + 3 * 38 + 2);
+    const rows = [0, 1, 2].map((i) => body.subarray(19 + i * 38, 19 + (i + 1) * 38));
+    for (const [i, row] of rows.entries()) {
+      assert.deepEqual([row.readInt16BE(0), row.readInt32BE(2), row.readInt32BE(14), row.readInt32BE(26)], [3, 8, 8, 8], `row ${i} field count and lengths`);
+      assert.equal(row.readBigInt64BE(6), BigInt(-2 - i));
+      assert.equal(row.readBigInt64BE(18), BigInt(ms[i]! - Date.UTC(2000, 0, 1)) * 1000n);
+    }
+    assert.deepEqual(rows.map((r) => r.readDoubleBE(30)), [1.5, Number.NaN, Number.NEGATIVE_INFINITY]);
+    assert.equal(body.readInt16BE(body.length - 2), -1);
+  });
+
+  it('writes text as UTF-8, jsonb with its version byte, and NULL as length -1', () => {
+    const w = new CopyBinaryWriter(1);
+    w.row(4);
+    w.text('größe 😀');
+    w.text(null);
+    w.jsonb('{"k":"ü"}');
+    w.jsonb(null);
+    const body = w.finish().subarray(19);
+    const text = Buffer.from('größe 😀');
+    const json = Buffer.from('{"k":"ü"}');
+    const expected = Buffer.alloc(2 + 4 + text.length + 4 + 4 + 1 + json.length + 4 + 2);
+    let o = expected.writeInt16BE(4, 0);
+    o = expected.writeInt32BE(text.length, o);
+    o += text.copy(expected, o);
+    o = expected.writeInt32BE(-1, o);
+    o = expected.writeInt32BE(json.length + 1, o);
+    o = expected.writeUInt8(1, o);
+    o += json.copy(expected, o);
+    o = expected.writeInt32BE(-1, o);
+    expected.writeInt16BE(-1, o);
+    assert.equal(body.toString('hex'), expected.toString('hex'));
   });
 });
 

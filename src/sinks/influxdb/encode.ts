@@ -10,7 +10,7 @@
 // float on the next (e.g. Flink's numRecordsIn vs a rate), and InfluxDB refuses the second with a "field type
 // conflict" for the life of the shard. Floats are exact for integers up to 2^53.
 import type { Labels, Sample, TelemetryRecord } from '../../model';
-import { SeriesCache } from '../shared/series-cache';
+import { OrderedSeriesCache } from './ordered-series-cache';
 import type { InfluxDbConfig } from './schema';
 
 /** Measurement names: comma and space end the measurement, so both are escaped. */
@@ -67,7 +67,7 @@ export function linePrefix(name: string, labels: Labels, m: InfluxMapping): stri
   if (measurement.startsWith('#')) return { reason: `measurement "${measurement}" starts with '#', which line protocol reads as a comment` };
   const bad = unwritable('measurement', measurement) ?? unwritable('field key', field);
   if (bad) return { reason: bad };
-  let line = escapeMeasurement(measurement);
+  const parts = [escapeMeasurement(measurement)];
   // Tags sorted by key: InfluxDB's recommendation (it sorts them itself otherwise) and a stable series key.
   const keys = Object.keys(labels).sort();
   for (const k of keys) {
@@ -76,9 +76,12 @@ export function linePrefix(name: string, labels: Labels, m: InfluxMapping): stri
     if (v === '' || k === '') continue;
     const why = unwritable(`label ${k}`, k) ?? unwritable(`value of label ${k}`, v);
     if (why) return { reason: why };
-    line += ',' + escapeKey(k) + '=' + escapeKey(v);
+    parts.push(',', escapeKey(k), '=', escapeKey(v));
   }
-  return line + ' ' + escapeKey(field) + '=';
+  parts.push(' ', escapeKey(field), '=');
+  // join, not `+=`: it returns one flat string, where `+=` leaves a rope of ~30 pieces that every line written
+  // with this prefix would have to walk again (250 ns per line on Flink's 8-label series).
+  return parts.join('');
 }
 
 /** One line, or the reason the sample cannot be written. */
@@ -88,10 +91,9 @@ export function encodeLine(sample: Sample, m: InfluxMapping): string | { reason:
 }
 
 export interface EncodedLines {
-  /** Newline-joined line protocol. */
-  body: string;
-  /** One entry per line in `body`: the line text and its batch index (for partial-write answers). */
-  lines: string[];
+  /** Newline-separated line protocol as UTF-8 (no trailing newline): what the request carries. */
+  body: Buffer;
+  /** The batch index of each line in `body`, in order (partial-write answers name lines, we answer indices). */
   indices: number[];
   rejected: Array<{ index: number; reason: string }>;
   /** NaN/±Inf values left out: InfluxDB refuses them ("invalid number") and would fail the whole line. */
@@ -100,17 +102,38 @@ export interface EncodedLines {
   stale: number;
 }
 
-/** Batch → line protocol. Keeps each series' escaped prefix, so steady-state batches only format numbers. */
+/** The text of each line of `body`, in the order of `indices`. Only the rare partial-write answer needs them. */
+export function lineTexts(batch: EncodedLines): string[] {
+  return batch.body.length === 0 ? [] : batch.body.toString('utf8').split('\n');
+}
+
+/** A JS string never takes more than 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units). */
+const MAX_UTF8_PER_UNIT = 3;
+
+/**
+ * Batch → line protocol. Keeps each series' escaped prefix, so steady-state batches only format numbers.
+ *
+ * Each line goes straight into one UTF-8 buffer (one `write` per line) instead of an array of line strings
+ * joined at the end: the join had to flatten thousands of rope strings and then encode the whole text again for
+ * the socket. Measured on 2,000-line Flink batches: 550 → 250 ns per sample for everything but the prefix lookup.
+ */
 export class LineEncoder {
-  private readonly prefixes: SeriesCache<string | { reason: string }>;
+  private readonly prefixes: OrderedSeriesCache<string | { reason: string }>;
+  /** Bytes per line of the last batch, to size the next buffer so it rarely has to grow. */
+  private bytesPerLine = 128;
 
   constructor(private readonly m: InfluxMapping) {
-    this.prefixes = new SeriesCache((name, labels) => linePrefix(name, labels, m));
+    this.prefixes = new OrderedSeriesCache((name, labels) => linePrefix(name, labels, m));
   }
 
   encode(records: readonly TelemetryRecord[]): EncodedLines {
     this.prefixes.trim();
-    const out: EncodedLines = { body: '', lines: [], indices: [], rejected: [], nonFinite: 0, stale: 0 };
+    const out: Omit<EncodedLines, 'body'> = { indices: [], rejected: [], nonFinite: 0, stale: 0 };
+    let buf: Buffer = Buffer.allocUnsafe(Math.ceil(records.length * this.bytesPerLine * 1.25) + 1024);
+    let used = 0;
+    // A scrape's samples share one timestamp: format it once per run of equal timestamps.
+    let lastMs = Number.NaN;
+    let ts = '';
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (r.kind !== 'sample') {
@@ -130,12 +153,27 @@ export class LineEncoder {
         continue;
       }
       const prefix = this.prefixes.get(r.name, r.labels);
-      if (typeof prefix === 'string') {
-        out.lines.push(prefix + String(r.value) + ' ' + timestamp(r.timestampMs, this.m.precision));
-        out.indices.push(i);
-      } else out.rejected.push({ index: i, reason: prefix.reason });
+      if (typeof prefix !== 'string') {
+        out.rejected.push({ index: i, reason: prefix.reason });
+        continue;
+      }
+      if (r.timestampMs !== lastMs) {
+        lastMs = r.timestampMs;
+        ts = ' ' + timestamp(lastMs, this.m.precision);
+      }
+      const line = (used === 0 ? '' : '\n') + prefix + String(r.value) + ts;
+      if (used + line.length * MAX_UTF8_PER_UNIT > buf.length) buf = grow(buf, used, used + line.length * MAX_UTF8_PER_UNIT);
+      used += buf.write(line, used);
+      out.indices.push(i);
     }
-    out.body = out.lines.join('\n');
-    return out;
+    if (out.indices.length) this.bytesPerLine = Math.ceil(used / out.indices.length);
+    return { ...out, body: buf.subarray(0, used) };
   }
+}
+
+/** A buffer at least `need` bytes (doubling) with the first `used` bytes of `buf`. */
+function grow(buf: Buffer, used: number, need: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
 }

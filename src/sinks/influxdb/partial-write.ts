@@ -4,7 +4,7 @@
 // find does not add up to `dropped=N`, it returns undefined and the caller rejects the whole batch: InfluxDB
 // overwrites identical points, so a later replay of the dead letters duplicates nothing.
 import type { Sample, TelemetryRecord } from '../../model';
-import { target, type EncodedLines, type InfluxMapping } from './encode';
+import { lineTexts, target, type EncodedLines, type InfluxMapping } from './encode';
 
 /** Go's %q output → the string (Go and JSON escapes agree for what InfluxDB quotes: names and tag values). */
 function unquote(quoted: string): string {
@@ -25,7 +25,7 @@ export function droppedIndices(message: string, batch: EncodedLines, records: re
   const unparsable = [...message.matchAll(/unable to parse '([\s\S]*?)': /g)].map((x) => x[1]!);
   if (unparsable.length) {
     const wanted = new Set(unparsable);
-    batch.lines.forEach((line, k) => wanted.has(line) && found.add(k));
+    lineTexts(batch).forEach((line, k) => wanted.has(line) && found.add(k));
   }
 
   // "field type conflict: input field "value" on measurement "m" is type float, already exists as type integer"
@@ -33,7 +33,7 @@ export function droppedIndices(message: string, batch: EncodedLines, records: re
   if (conflict) {
     const field = unquote(conflict[1]!);
     const measurement = unquote(conflict[2]!);
-    batch.lines.forEach((_, k) => {
+    batch.indices.forEach((_, k) => {
       const t = target(sampleAt(k).name, m);
       if (t.field === field && t.measurement === measurement) found.add(k);
     });
@@ -43,7 +43,7 @@ export function droppedIndices(message: string, batch: EncodedLines, records: re
   const tagLimit = new RegExp(`measurement=${Q} tag=${Q} value=${Q}`).exec(message);
   if (tagLimit) {
     const [measurement, tag, value] = [unquote(tagLimit[1]!), unquote(tagLimit[2]!), unquote(tagLimit[3]!)];
-    batch.lines.forEach((_, k) => {
+    batch.indices.forEach((_, k) => {
       const s = sampleAt(k);
       if (target(s.name, m).measurement === measurement && s.labels[tag] === value) found.add(k);
     });

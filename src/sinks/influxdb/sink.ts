@@ -37,7 +37,7 @@ export class InfluxDbSink implements Sink {
     const batch = this.encoder.encode(records);
     if (batch.nonFinite) this.nonFinite.inc(batch.nonFinite);
     if (batch.stale) this.stale.inc(batch.stale);
-    if (batch.lines.length === 0) return batch.rejected.length ? { kind: 'partial', retry: [], reject: batch.rejected } : { kind: 'ok' };
+    if (batch.indices.length === 0) return batch.rejected.length ? { kind: 'partial', retry: [], reject: batch.rejected } : { kind: 'ok' };
     return withEncoderRejects(await this.write(batch, records, options.signal), batch.rejected, records.length);
   }
 

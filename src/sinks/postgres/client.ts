@@ -2,9 +2,10 @@
 // of every failure into a SendResult by SQLSTATE. It never sleeps or retries: the SinkRunner owns time.
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { SendResult } from '../../model/send-result';
 import { classifyNetworkError } from '../shared/http';
-import { logsJson, type EncodedBatch } from './encode';
+import { COPY_COLUMNS, logsJson, type EncodedBatch } from './encode';
 import { q } from './migrations';
 import type { PostgresConfig } from './schema';
 
@@ -50,40 +51,90 @@ export function poolConfig(cfg: PostgresConfig, where: string): PoolConfig {
 }
 
 /**
- * The inserts, all `ON CONFLICT DO NOTHING`: a replayed batch changes nothing. Chosen by measurement
- * (bench/postgres.bench.ts and the figures in docs/sinks/postgres.md, PostgreSQL 15 on loopback, 2 cores,
- * 1000-row batches, 2 in flight):
- *   samples  unnest($1::bigint[], $2::bigint[], $3::float8[])  ≈ psql \copy speed; 1.7× COPY→temp→INSERT
- *   logs     json_to_recordset($1::json)                         1.4–1.5× unnest of 14 text/jsonb arrays, and a
- *            third of the client CPU (one native JSON.stringify instead of escaping 14 array literals)
- * COPY into a staging table was slower for samples and, for logs, slower than the JSON form.
+ * The statements of a batch. Samples and logs normally go in by binary COPY (`copy`); the series rows, and
+ * samples and logs when a COPY meets rows already stored (see insertBatch), are `INSERT … ON CONFLICT DO
+ * NOTHING`, so a replayed batch changes nothing. Chosen by measurement (bench/postgres.bench.ts and
+ * docs/sinks/postgres.md; PostgreSQL 15 on loopback, 2 cores, 1000-row batches, 2 in flight):
+ *   samples  COPY … (FORMAT binary)                   1.6× the unnest INSERT, a third of its client CPU
+ *            unnest($1::bigint[], $2::bigint[], $3::float8[])        1.3× COPY→temp→INSERT ON CONFLICT
+ *   logs     COPY … (FORMAT binary)                   1.7× the json_to_recordset INSERT, 0.7× its client CPU
+ *            json_to_recordset($1::json)            1.4–1.5× unnest of 14 text/jsonb arrays, a third of its CPU
  */
-export function insertStatements(schema: string): { series: string; samples: string; logs: string } {
+export function insertStatements(schema: string): { series: string; samples: string; logs: string; copy: { samples: string; logs: string } } {
   const s = q(schema);
   const ts = (col: string) => `timestamptz 'epoch' + ${col} * interval '1 millisecond'`;
   return {
     series: `INSERT INTO ${s}.series (id, name, labels) SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
     samples: `INSERT INTO ${s}.samples (series_id, ts, value) SELECT u.id, ${ts('u.ms')}, u.v FROM unnest($1::bigint[], $2::bigint[], $3::float8[]) AS u(id, ms, v) ON CONFLICT DO NOTHING`,
-    logs: `INSERT INTO ${s}.logs (id, ts, level, logger, message, thread, component, stream, log_kind, node, cluster, exception, attributes, labels)
+    logs: `INSERT INTO ${s}.logs (${COPY_COLUMNS.logs})
       SELECT r.id, ${ts('r.ms')}, r.level, r.logger, r.message, r.thread, r.component, r.stream, r.kind, r.node, r.cluster, r.exception, r.attributes, r.labels
         FROM json_to_recordset($1::json) AS r(id text, ms bigint, level text, logger text, message text, thread text, component text, stream text,
              kind text, node text, cluster text, exception jsonb, attributes jsonb, labels jsonb)
       ON CONFLICT DO NOTHING`,
+    copy: {
+      samples: `COPY ${s}.samples (${COPY_COLUMNS.samples}) FROM STDIN (FORMAT binary)`,
+      logs: `COPY ${s}.logs (${COPY_COLUMNS.logs}) FROM STDIN (FORMAT binary)`,
+    },
   };
 }
 
-/** One transaction for the whole batch: it is stored entirely or not at all, so a retry never half-duplicates. */
-export async function insertBatch(client: PoolClient, sql: ReturnType<typeof insertStatements>, b: EncodedBatch): Promise<void> {
+/** How a batch's rows went in: by COPY, or (a replay) by INSERT … ON CONFLICT DO NOTHING. */
+export type RowsPath = 'copy' | 'on_conflict';
+
+/**
+ * Stores a batch entirely or not at all (one transaction, or one statement), so a retry never half-duplicates.
+ *
+ * Samples and logs go in by binary COPY, which has no ON CONFLICT clause; but the tables' primary keys
+ * ((series_id, ts), (id, ts)) still refuse a row that is already stored, with unique_violation (23505), and the
+ * whole COPY (and its transaction) is undone. That happens only when the batch is a replay: after a crash, or a
+ * retry of a batch whose COMMIT the server did but whose answer was lost. Then the batch is written again with
+ * every statement `ON CONFLICT DO NOTHING`: the rows already there are skipped, the others stored. Idempotent
+ * either way; the cost of a replay is one wasted COPY (its rows become dead tuples for vacuum).
+ */
+export async function insertBatch(client: PoolClient, sql: ReturnType<typeof insertStatements>, b: EncodedBatch): Promise<RowsPath> {
+  try {
+    await runBatch(client, sql, b, 'copy');
+    return 'copy';
+  } catch (err) {
+    // Only the COPY can raise it: every other statement of the batch is ON CONFLICT DO NOTHING.
+    if ((err as { code?: unknown }).code !== '23505') throw err;
+  }
+  await runBatch(client, sql, b, 'on_conflict');
+  return 'on_conflict';
+}
+
+async function runBatch(client: PoolClient, sql: ReturnType<typeof insertStatements>, b: EncodedBatch, rowsBy: RowsPath): Promise<void> {
+  const copy = rowsBy === 'copy';
+  const steps: Array<() => Promise<unknown>> = [];
+  if (b.series.id.length) steps.push(() => client.query(sql.series, [b.series.id, b.series.name, b.series.labels]));
+  if (b.samples.seriesId.length) {
+    steps.push(copy ? () => copyIn(client, sql.copy.samples, b.copy.samples) : () => client.query(sql.samples, [b.samples.seriesId, b.samples.tsMs, b.samples.value]));
+  }
+  if (b.logs.length) steps.push(copy ? () => copyIn(client, sql.copy.logs, b.copy.logs) : () => client.query(sql.logs, [logsJson(b.logs)]));
+  // One statement is atomic on its own (the usual batch: samples of known series, or logs): BEGIN and COMMIT
+  // would only add two round trips.
+  if (steps.length === 1) {
+    await steps[0]!();
+    return;
+  }
   await client.query('BEGIN');
   try {
-    if (b.series.id.length) await client.query(sql.series, [b.series.id, b.series.name, b.series.labels]);
-    if (b.samples.seriesId.length) await client.query(sql.samples, [b.samples.seriesId, b.samples.tsMs, b.samples.value]);
-    if (b.logs.length) await client.query(sql.logs, [logsJson(b.logs)]);
+    for (const step of steps) await step();
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** Streams `body` into `COPY … FROM STDIN`; resolves once the server has taken it (ReadyForQuery). */
+function copyIn(client: PoolClient, copySql: string, body: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(copySql));
+    stream.once('error', reject);
+    stream.once('finish', resolve);
+    stream.end(body);
+  });
 }
 
 export function createPool(cfg: PostgresConfig, where: string): Pool {

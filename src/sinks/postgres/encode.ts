@@ -1,9 +1,11 @@
-// Records → what the inserts bind: samples as column arrays for `INSERT … SELECT FROM unnest($1::bigint[], …)`,
-// logs as one JSON array for `json_to_recordset($1::json)`. Either way one bind parameter per column (or one in
-// all) whatever the row count, and a constant SQL text. Why two shapes: see insertStatements in client.ts.
+// Records → what the statements send. Samples and logs each twice: as a binary COPY body (the usual path), and
+// for `INSERT … ON CONFLICT DO NOTHING` (the replay path) as column arrays for `unnest($1::bigint[], …)`
+// (samples) and one JSON array for `json_to_recordset($1::json)` (logs). New series rows as column arrays for
+// unnest. Why these shapes: see insertStatements and insertBatch in client.ts.
 import type { LogRecord, Sample, TelemetryRecord } from '../../model';
 import { dayStart } from '../shared/days';
 import { seriesId64 } from '../shared/series-id';
+import { CopyBinaryWriter, int64Halves, type Int64Halves } from './copy-binary';
 
 export interface SeriesColumns {
   id: string[];
@@ -17,6 +19,18 @@ export interface SampleColumns {
   /** NaN and ±Infinity travel as the strings 'NaN'/'Infinity', which float8 accepts. */
   value: number[];
 }
+
+/** The columns of the binary COPY bodies, in the order the encoder writes the fields. */
+export const COPY_COLUMNS = {
+  samples: 'series_id, ts, value',
+  logs: 'id, ts, level, logger, message, thread, component, stream, log_kind, node, cluster, exception, attributes, labels',
+} as const;
+const SAMPLE_FIELDS = 3;
+const LOG_FIELDS = 14;
+/** First-buffer sizes per row (the writers grow past them): a sample row is 38 bytes; Flink log rows ~400–600. */
+const SAMPLE_ROW_BYTES = 38;
+const LOG_ROW_BYTES_HINT = 512;
+const NO_ROWS = Buffer.alloc(0);
 
 /** One logs row; keys match the column list of json_to_recordset in insertStatements. */
 export interface LogRow {
@@ -41,13 +55,16 @@ export interface EncodedBatch {
   series: SeriesColumns;
   samples: SampleColumns;
   logs: LogRow[];
+  /** The same sample and log rows as bodies of `COPY … (COPY_COLUMNS) FROM STDIN (FORMAT binary)`. */
+  copy: { samples: Buffer; logs: Buffer };
   /** Batch index of each sample row, then of each log row (to map a failure back to records). */
   sampleIndex: number[];
   logIndex: number[];
   /** UTC day starts present per table: their partitions must exist before the insert. */
   sampleDays: Set<number>;
   logDays: Set<number>;
-  /** Records that cannot be stored at all (an impossible timestamp): rejected, the rest still goes. */
+  /** Records that cannot be stored (an impossible timestamp, a value that is no number, a log without a required
+   * text): rejected with the reason, the rest still goes. */
   problems: Array<{ index: number; reason: string }>;
 }
 
@@ -59,16 +76,21 @@ const MAX_TS = Date.UTC(9999, 0, 1);
 function clean(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
-const json = (v: unknown): string => clean(JSON.stringify(v));
+const cleanOrNull = (s: string | null): string | null => (s === null ? null : clean(s));
 
 /**
- * The logs rows as the one JSON parameter. A U+0000 anywhere in a row arrives as the escape `\u0000`, which
- * PostgreSQL refuses in text and jsonb; it is rewritten to `\ufffd`, unless its backslash is itself escaped
- * (a literal "\u0000" typed in a message stays as it is). One pass over the text, only when it has one.
+ * JSON text PostgreSQL accepts as json and jsonb. A U+0000 in a string arrives as the escape `\u0000`, which
+ * PostgreSQL refuses; it is rewritten to `\ufffd`, unless its backslash is itself escaped (a literal "\u0000"
+ * typed in a message stays as it is). One pass over the text, only when it has one.
  */
-export function logsJson(rows: readonly LogRow[]): string {
-  const text = JSON.stringify(rows);
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value);
   return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+}
+
+/** The logs rows as the one JSON parameter of json_to_recordset. */
+export function logsJson(rows: readonly LogRow[]): string {
+  return jsonText(rows);
 }
 
 export function emptyBatch(): EncodedBatch {
@@ -76,6 +98,7 @@ export function emptyBatch(): EncodedBatch {
     series: { id: [], name: [], labels: [] },
     samples: { seriesId: [], tsMs: [], value: [] },
     logs: [],
+    copy: { samples: NO_ROWS, logs: NO_ROWS },
     sampleIndex: [],
     logIndex: [],
     sampleDays: new Set(),
@@ -84,22 +107,27 @@ export function emptyBatch(): EncodedBatch {
   };
 }
 
-function addSample(out: EncodedBatch, s: Sample, index: number, knownSeries: SeriesCache): void {
-  const id = knownSeries.idOf(s.name, s.labels, (newId) => {
+function addSample(out: EncodedBatch, copy: CopyBinaryWriter, s: Sample, index: number, knownSeries: SeriesCache): void {
+  const series = knownSeries.idOf(s.name, s.labels, (newId) => {
     out.series.id.push(newId);
     out.series.name.push(clean(s.name));
-    out.series.labels.push(json(s.labels));
+    out.series.labels.push(jsonText(s.labels));
   });
-  out.samples.seriesId.push(id);
-  out.samples.tsMs.push(Math.trunc(s.timestampMs));
+  const ms = Math.trunc(s.timestampMs);
+  out.samples.seriesId.push(series.id);
+  out.samples.tsMs.push(ms);
   out.samples.value.push(s.value);
+  copy.row(SAMPLE_FIELDS);
+  copy.int64(series);
+  copy.timestamptz(ms);
+  copy.float8(s.value);
   out.sampleIndex.push(index);
-  out.sampleDays.add(dayStart(s.timestampMs));
+  out.sampleDays.add(dayStart(ms));
 }
 
-function addLog(out: EncodedBatch, r: LogRecord, index: number): void {
+function addLog(out: EncodedBatch, copy: CopyBinaryWriter, r: LogRecord, index: number): void {
   const { cluster, node, ...labels } = r.labels;
-  out.logs.push({
+  const row: LogRow = {
     id: r.id,
     ms: Math.trunc(r.timestampMs),
     level: r.level,
@@ -114,23 +142,66 @@ function addLog(out: EncodedBatch, r: LogRecord, index: number): void {
     exception: r.exception ?? null,
     attributes: r.attributes,
     labels,
-  });
+  };
+  out.logs.push(row);
+  // In the order of COPY_COLUMNS.logs.
+  copy.row(LOG_FIELDS);
+  copy.text(clean(row.id));
+  copy.timestamptz(row.ms);
+  copy.text(clean(row.level));
+  copy.text(cleanOrNull(row.logger));
+  copy.text(clean(row.message));
+  copy.text(cleanOrNull(row.thread));
+  copy.text(cleanOrNull(row.component));
+  copy.text(cleanOrNull(row.stream));
+  copy.text(clean(row.kind));
+  copy.text(cleanOrNull(row.node));
+  copy.text(cleanOrNull(row.cluster));
+  copy.jsonb(row.exception === null ? null : jsonText(row.exception));
+  copy.jsonb(jsonText(row.attributes));
+  copy.jsonb(jsonText(row.labels));
   out.logIndex.push(index);
-  out.logDays.add(dayStart(r.timestampMs));
+  out.logDays.add(dayStart(row.ms));
+}
+
+/**
+ * Which NOT NULL text column of the logs table the record has no string for. Refused here, by name, rather than
+ * failing the whole batch's COPY (or worse, being written as "undefined").
+ */
+function missingText(r: LogRecord): string | undefined {
+  if (typeof r.id !== 'string') return 'id';
+  if (typeof r.level !== 'string') return 'level';
+  if (typeof r.message !== 'string') return 'message';
+  if (typeof r.logKind !== 'string') return 'logKind';
+  return undefined;
 }
 
 export function encodeBatch(records: readonly TelemetryRecord[], knownSeries: SeriesCache): EncodedBatch {
   const out = emptyBatch();
+  let samples: CopyBinaryWriter | undefined;
+  let logs: CopyBinaryWriter | undefined;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     if (!(r.timestampMs >= MIN_TS && r.timestampMs < MAX_TS)) {
       out.problems.push({ index: i, reason: `timestamp ${r.timestampMs} is outside 1900…9999 and cannot be stored` });
       continue;
     }
-    if (r.kind === 'sample') addSample(out, r, i, knownSeries);
-    else addLog(out, r, i);
+    if (r.kind === 'log') {
+      const missing = missingText(r);
+      if (missing) out.problems.push({ index: i, reason: `log record ${JSON.stringify(r.id)} has no ${missing} (text), which the logs table requires` });
+      else addLog(out, (logs ??= new CopyBinaryWriter((records.length - i) * LOG_ROW_BYTES_HINT)), r, i);
+    }
+    // Binary COPY writes the value as a float8 itself: anything but a number would silently become NaN there.
+    else if (typeof r.value !== 'number') out.problems.push({ index: i, reason: `value ${JSON.stringify(r.value)} of ${r.name} is not a number` });
+    else addSample(out, (samples ??= new CopyBinaryWriter((records.length - i) * SAMPLE_ROW_BYTES + 64)), r, i, knownSeries);
   }
+  out.copy = { samples: samples?.finish() ?? NO_ROWS, logs: logs?.finish() ?? NO_ROWS };
   return out;
+}
+
+/** A series' id as PostgreSQL `bigint` text (unnest, series rows) and as the halves binary COPY writes. */
+export interface SeriesRef extends Int64Halves {
+  id: string;
 }
 
 /**
@@ -139,25 +210,26 @@ export function encodeBatch(records: readonly TelemetryRecord[], knownSeries: Se
  * bounded: cleared when it grows past `max` entries, which only costs a few redundant series rows.
  */
 export class SeriesCache {
-  private readonly ids = new Map<string, string>();
+  private readonly ids = new Map<string, SeriesRef>();
   private readonly stored = new Set<string>();
   private readonly pending = new Set<string>();
   constructor(private readonly max = 200_000) {}
 
   /** The id of (name, labels); calls `onNew` once per batch for a series not known to be stored. */
-  idOf(name: string, labels: Sample['labels'], onNew: (id: string) => void): string {
+  idOf(name: string, labels: Sample['labels'], onNew: (id: string) => void): SeriesRef {
     const key = name + '\u0000' + JSON.stringify(labels);
-    let id = this.ids.get(key);
-    if (id === undefined) {
+    let ref = this.ids.get(key);
+    if (ref === undefined) {
       if (this.ids.size >= this.max) this.clear();
-      id = seriesId64(name, labels);
-      this.ids.set(key, id);
+      const id = seriesId64(name, labels);
+      ref = { id, ...int64Halves(id) };
+      this.ids.set(key, ref);
     }
-    if (!this.stored.has(id) && !this.pending.has(id)) {
-      this.pending.add(id);
-      onNew(id);
+    if (!this.stored.has(ref.id) && !this.pending.has(ref.id)) {
+      this.pending.add(ref.id);
+      onNew(ref.id);
     }
-    return id;
+    return ref;
   }
 
   /**

@@ -21,6 +21,7 @@ export class PostgresSink implements Sink {
   private migrated: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
   private readonly droppedPartitions: Counter;
+  private readonly replays: Counter;
 
   constructor(
     private readonly cfg: PostgresConfig,
@@ -33,6 +34,10 @@ export class PostgresSink implements Sink {
     this.who = `postgres sink "${ctx.name}" (${target})`;
     this.sql = insertStatements(cfg.schema);
     this.droppedPartitions = ctx.metrics.counter('postgres_retention_dropped_partitions_total', 'Daily partitions dropped because they passed retention_days.');
+    this.replays = ctx.metrics.counter(
+      'postgres_replayed_batches_total',
+      'Batches with rows already stored (a replay after a crash or a lost answer): COPY refused them, and they were written again with ON CONFLICT DO NOTHING.',
+    );
   }
 
   accepts(): boolean {
@@ -61,7 +66,7 @@ export class PostgresSink implements Sink {
       await this.ensurePartitionsFor('logs', batch.logDays);
       const client = await this.pool.connect();
       try {
-        await insertBatch(client, this.sql, batch);
+        if ((await insertBatch(client, this.sql, batch)) === 'on_conflict') this.replays.inc();
         committed = true;
       } finally {
         client.release();
