@@ -37,12 +37,15 @@ export async function checkCommand(o: CheckOptions, write: (line: string) => voi
   let failures = 0;
   let softWarnings = warnings.length;
   try {
-    const items = await checkComponents(config, { offline: o.offline, logger: cliLogger() });
-    for (const item of items) {
-      write(`${MARK[item.status]} ${item.stage} ${item.kind} ${item.name}: ${item.message}`);
-      if (item.status === 'fail') failures++;
-      if (item.status === 'warn') softWarnings++;
-    }
+    await checkComponents(config, {
+      offline: o.offline,
+      logger: cliLogger(),
+      onItem: (item) => {
+        write(`${MARK[item.status]} ${item.stage} ${item.kind} ${item.name}: ${item.message}`);
+        if (item.status === 'fail') failures++;
+        if (item.status === 'warn') softWarnings++;
+      },
+    });
   } catch (err) {
     write(`${MARK.fail} build: ${err instanceof Error ? err.message : String(err)}`);
     failures++;

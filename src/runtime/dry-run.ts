@@ -92,9 +92,17 @@ export async function collectOnce(config: AgentConfig, opts: { source?: string; 
   return results;
 }
 
-export async function checkComponents(config: AgentConfig, opts: { offline: boolean; logger: Logger }): Promise<CheckItem[]> {
+/** Builds every component, then (unless offline) reaches each in turn. `onItem` hears each result as it is known:
+ *  reaching an endpoint can take seconds, and `check` prints as it goes so a slow one is plain to see. */
+export async function checkComponents(config: AgentConfig, opts: { offline: boolean; logger: Logger; onItem?: (item: CheckItem) => void }): Promise<CheckItem[]> {
   const svc = services(opts.logger);
-  const items: CheckItem[] = [];
+  const collected: CheckItem[] = [];
+  const items = {
+    push(item: CheckItem): void {
+      collected.push(item);
+      opts.onItem?.(item);
+    },
+  };
   const signal = AbortSignal.timeout(REACH_TIMEOUT_MS * (Object.keys(config.sources).length + Object.keys(config.sinks).length + 1));
   const sources = new Map<string, Source>();
   const sinks = new Map<string, Sink>();
@@ -128,7 +136,7 @@ export async function checkComponents(config: AgentConfig, opts: { offline: bool
     for (const [name, source] of sources) {
       try {
         const records = await oneRound(source, AbortSignal.any([signal, AbortSignal.timeout(REACH_TIMEOUT_MS)]));
-        items.push({ stage: 'reach', kind: 'source', name, status: records.length > 0 ? 'ok' : 'warn', message: `collected ${records.length} records` });
+        items.push({ stage: 'reach', kind: 'source', name, status: records.length > 0 ? 'ok' : 'warn', message: `collected ${records.length} record${records.length === 1 ? '' : 's'}` });
       } catch (err) {
         items.push({ stage: 'reach', kind: 'source', name, status: 'fail', message: message(err) });
       }
@@ -148,5 +156,5 @@ export async function checkComponents(config: AgentConfig, opts: { offline: bool
   }
   await Promise.allSettled([...sources.values()].map((s) => s.close?.()));
   await Promise.allSettled([...sinks.values()].map((s) => s.close?.()));
-  return items;
+  return collected;
 }

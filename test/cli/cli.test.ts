@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkCommand } from '../../src/cli/check';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -72,6 +74,27 @@ describe('flink-telemetry-agent CLI', () => {
     assert.ok(lines.includes('    interval: 30s'), 'effective config with units');
     assert.ok(lines.includes('  shutdown_grace: 10s'), 'defaults filled in');
     assert.equal(lines.at(-2), 'Configuration is valid.');
+  });
+
+  it('check prints each reach result as it is known, before a slow endpoint answers', async () => {
+    const lines: string[] = [];
+    let printedBeforeAnswer = false;
+    // A JobManager that answers only after looking at what check has printed so far, then refuses (503).
+    const jobManager: Server = createServer((_req, res) => {
+      printedBeforeAnswer ||= lines.some((l) => l.startsWith('✓ reach source h: collected '));
+      res.writeHead(503).end('{"errors":["not yet"]}');
+    });
+    await new Promise<void>((r) => jobManager.listen(0, '127.0.0.1', r));
+    const port = (jobManager.address() as { port: number }).port;
+    const file = write('slow.yaml', `agent:\n  data_dir: ${dir}/data-slow\nsources:\n  h:\n    type: host\n  jm:\n    type: flink_rest\n    url: http://127.0.0.1:${port}\nsinks:\n  out:\n    type: file\n    inputs: [h, jm]\n    path: ${dir}/slow.ndjson\n`);
+    try {
+      await checkCommand({ configFile: file, offline: false, strict: false, printConfig: false }, (l) => lines.push(l));
+    } finally {
+      jobManager.close();
+    }
+    assert.ok(printedBeforeAnswer, `the host source's reach line was not printed before the JobManager answered:\n${lines.join('\n')}`);
+    // flink_rest reports an unreachable JobManager as flink_rest_up 0, one record, rather than failing the round.
+    assert.ok(lines.indexOf('✓ reach source jm: collected 1 record') > lines.findIndex((l) => l.startsWith('✓ reach source h: ')), lines.join('\n'));
   });
 
   it('check rejects an invalid config with every problem at file:line:col and exit 1', () => {
