@@ -8,6 +8,7 @@ import { encodeLabels, RemoteWriteEncoder } from '../../src/sinks/prometheus-rem
 import { remoteWriteSink } from '../../src/sinks/prometheus-remote-write';
 import { remoteWriteSchema } from '../../src/sinks/prometheus-remote-write/schema';
 import { withEncoderRejects } from '../../src/sinks/shared/http-client';
+import { SeriesCache } from '../../src/sinks/shared/series-cache';
 import { readFileSync } from 'node:fs';
 import { FaultInjectingReceiver, sample, selfSignedCert, testContext } from './prometheus-remote-write.fixtures';
 
@@ -146,6 +147,16 @@ describe('prometheus_remote_write encoder', () => {
     const y = decodeWriteRequest(encoder.encode([sample('m', { a: '1', b: '' }, 1, 1)]).body)[0]!.labels;
     assert.deepEqual(x, [['__name__', 'm'], ['a', '1|b']]);
     assert.deepEqual(y, [['__name__', 'm'], ['a', '1']]);
+  });
+
+  it('groups the samples of one series across frozen and fresh label objects, in any key order, sorted by time', () => {
+    const frozen = Object.freeze({ a: '1', b: '2' });
+    const batch = [sample('m', frozen, 1, 3000), sample('m', { b: '2', a: '1' }, 2, 1000), sample('n', frozen, 3, 1000), sample('m', frozen, 4, 2000)];
+    const encoder = new RemoteWriteEncoder();
+    for (let round = 0; round < 2; round++) {
+      const series = decodeWriteRequest(encoder.encode(batch).body);
+      assert.deepEqual(series.map((s) => [s.labels[0]![1], s.samples.map((x) => x.value)]), [['m', [2, 4, 1]], ['n', [3]]]);
+    }
   });
 
   it('matches encodeLabels for a single series and survives a snappy block round trip', async () => {
@@ -318,5 +329,47 @@ describe('prometheus_remote_write over TLS (FaultInjectingReceiver on https)', (
   it('accepts any certificate with verify: false', async () => assert.deepEqual(await send({ verify: false }), { kind: 'ok' }));
   it('names the field and path of an unreadable ca_file', () => {
     assert.throws(() => remoteWriteSink.create(remoteWriteSchema.parse({ type: 'prometheus_remote_write', url: `${receiver.url}/x`, inputs: ['a'], tls: { ca_file: '/nonexistent.pem' } }), testContext('vm')), /sinks\.vm\.tls\.ca_file: cannot read "\/nonexistent\.pem"/);
+  });
+});
+
+describe('SeriesCache (the per-series memo of the remote-write and InfluxDB encoders)', () => {
+  const counting = () => {
+    const calls: string[] = [];
+    const cache = new SeriesCache((name, labels) => {
+      calls.push(`${name}${JSON.stringify(labels)}`);
+      return calls.length;
+    });
+    return { cache, calls };
+  };
+
+  it('derives once per series, whether the label object is frozen, fresh or in another key order', () => {
+    const { cache, calls } = counting();
+    const frozen = Object.freeze({ a: '1', b: '2' });
+    assert.equal(cache.get('m', frozen), 1);
+    assert.equal(cache.get('m', frozen), 1);
+    assert.equal(cache.get('m', { a: '1', b: '2' }), 1);
+    assert.equal(cache.get('m', Object.freeze({ a: '1', b: '2' })), 1);
+    assert.equal(cache.get('m', { b: '2', a: '1' }), 2, 'another key order is its own entry (the encoder dedupes on the bytes)');
+    assert.equal(calls.length, 2);
+  });
+
+  it('never answers for another name or another value through a known frozen object', () => {
+    const { cache } = counting();
+    const frozen = Object.freeze({ a: '1' });
+    assert.equal(cache.get('m', frozen), 1);
+    assert.equal(cache.get('n', frozen), 2);
+    assert.equal(cache.get('m', frozen), 1);
+    assert.equal(cache.get('m', { a: '2' }), 3);
+  });
+
+  it('forgets frozen objects too when it trims', () => {
+    const calls: string[] = [];
+    const cache = new SeriesCache((name) => calls.push(name), 2);
+    const frozen = Object.freeze({ a: '1' });
+    cache.get('m', frozen);
+    cache.get('n', frozen);
+    assert.equal(cache.trim(), true);
+    cache.get('m', frozen);
+    assert.deepEqual(calls, ['m', 'n', 'm']);
   });
 });

@@ -6,6 +6,7 @@ import { seriesKey } from '../../src/model';
 import { flinkPrometheusSource } from '../../src/sources/flink-prometheus';
 import { parseExposition } from '../../src/sources/flink-prometheus/parse';
 import { flinkPrometheusSchema } from '../../src/sources/flink-prometheus/schema';
+import { ScrapeMemo } from '../../src/sources/flink-prometheus/scrape-memo';
 import { SeriesShaper } from '../../src/sources/flink-prometheus/series';
 import { hostFromRpcPath, taskManagerHosts } from '../../src/sources/flink-prometheus/targets';
 import type { Source, SourceContext } from '../../src/sources/types';
@@ -41,8 +42,8 @@ describe('flink_prometheus source', () => {
   describe('cardinality control', () => {
     const shape = (text: string, dropLabels = ['task_attempt_id', 'task_attempt_num'], base = { cluster: 'c1', node: 'n1' }) => {
       const shaper = new SeriesShaper({ dropLabels, include: [], exclude: [], base });
-      const parsed = parseExposition(text, { dropLabels: shaper.dropLabels }).samples;
-      return { shaped: shaper.shape(parsed, 1000), parsed };
+      const read = new ScrapeMemo(shaper).read(Buffer.from(text), undefined, 1000);
+      return { shaped: shaper.assemble(read.series, read.samples), parsed: read.samples };
     };
 
     it('drops task_attempt_id/num but keeps two TaskManagers on one node apart by tm_id', () => {

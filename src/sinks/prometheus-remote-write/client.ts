@@ -37,6 +37,17 @@ export function classifyRemoteWrite(status: number, retryAfter: string | undefin
   return { result: prefixReason(classifyHttpStatus(status, retryAfter, body), target), duplicateOnRetry: false };
 }
 
+/**
+ * Snappy block format, which the spec mandates over the framed one. Synchronous on purpose: it takes ~0.1 µs per
+ * sample here, and the async variant's thread-pool hop cost more CPU and wall time than it saved.
+ * copyOutputData: the default hands over the compressor's own allocation as an external buffer, which cost from
+ * 0.12 up to 1.3 µs per sample on 1000-sample requests in a row (the allocator mapping and unmapping it each
+ * time); copying the output (~13× smaller than the input) into a Node buffer held at 0.07–0.08 µs.
+ */
+export function snappy(protobuf: Buffer): Buffer {
+  return compressSync(protobuf, { copyOutputData: true });
+}
+
 export class RemoteWriteClient {
   private readonly http: HttpClient;
   private readonly target: string;
@@ -56,11 +67,9 @@ export class RemoteWriteClient {
     this.target = `${this.http.url.origin}${this.http.url.pathname}`;
   }
 
-  /** POSTs one uncompressed WriteRequest (snappy block format, which the spec mandates over the framed one). */
+  /** POSTs one uncompressed WriteRequest. */
   async write(protobuf: Buffer, attempt: number, signal: AbortSignal): Promise<RemoteWriteOutcome> {
-    // Synchronous on purpose: snappy takes ~0.1 µs per sample here, and the async variant's thread-pool hop cost
-    // more CPU and wall time than it saved (measured with bench/remote-write.bench.ts).
-    const body = compressSync(protobuf);
+    const body = snappy(protobuf);
     try {
       const res = await this.http.post(this.http.url, body, {}, signal);
       return classifyRemoteWrite(res.status, res.headers['retry-after'], res.body, attempt, this.target);

@@ -27,12 +27,6 @@ export interface EncodedBatch {
   seriesCount: number;
 }
 
-interface SeriesGroup {
-  labels: Buffer;
-  /** Batch indices of this series' samples, in batch order until sorted. */
-  indices: number[];
-}
-
 export function varintLength(n: number): number {
   let len = 1;
   while (n >= 128) {
@@ -109,25 +103,48 @@ function sampleEntrySize(ts: number): number {
   return 2 + 9 + 1 + varintLength(ts);
 }
 
+/** FNV-1a of the bytes: runs once per new series, to find its slot. */
+function hashBytes(b: Buffer): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h;
+}
+
 export class RemoteWriteEncoder {
-  /** Encoded label bytes → the one slot for them, so label sets that differ only in key order share a series. */
-  private readonly slots = new Map<string, SeriesSlot>();
+  /**
+   * Encoded label bytes → the one slot for them, so label sets that differ only in key order share a series. Keyed
+   * by a hash of the bytes (a collision is resolved by comparing them): a string key would hold a second copy of
+   * every series' labels.
+   */
+  private readonly slots = new Map<number, SeriesSlot[]>();
   private readonly cache = new SeriesCache<SeriesSlot | string>((name, labels) => {
     const encoded = encodeLabels(name, labels);
-    if (typeof encoded === 'string') return encoded;
-    const bytes = encoded.toString('latin1');
-    let slot = this.slots.get(bytes);
-    if (!slot) this.slots.set(bytes, (slot = { labels: encoded, epoch: 0, group: 0 }));
-    return slot;
+    return typeof encoded === 'string' ? encoded : this.slotOf(encoded);
   }, LABEL_CACHE_MAX);
   private epoch = 0;
+
+  private slotOf(labels: Buffer): SeriesSlot {
+    const h = hashBytes(labels);
+    let chain = this.slots.get(h);
+    if (chain === undefined) this.slots.set(h, (chain = []));
+    for (const slot of chain) if (slot.labels.equals(labels)) return slot;
+    const slot: SeriesSlot = { labels, epoch: 0, group: 0 };
+    chain.push(slot);
+    return slot;
+  }
 
   encode(records: readonly TelemetryRecord[]): EncodedBatch {
     // Bounded: cleared wholesale between batches (never mid-batch, which could split a series in two groups).
     if (this.cache.trim()) this.slots.clear();
     const epoch = ++this.epoch;
     const rejected: EncodedBatch['rejected'] = [];
-    const groups: SeriesGroup[] = [];
+    // Series of this batch in first-seen order, each a chain of its samples' indices: first → next[…] → last.
+    // A batch from a scrape holds one sample per series, so chains are almost always one long; arrays of numbers
+    // instead of an object and an index array per series keep the garbage per sample at zero.
+    const labels: Buffer[] = [];
+    const first: number[] = [];
+    const last: number[] = [];
+    const next = new Int32Array(records.length); // next[i] = following index of i's series + 1; 0 ends the chain
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (r.kind !== 'sample') {
@@ -145,49 +162,67 @@ export class RemoteWriteEncoder {
       }
       if (slot.epoch !== epoch) {
         slot.epoch = epoch;
-        slot.group = groups.length;
-        groups.push({ labels: slot.labels, indices: [i] });
-      } else groups[slot.group]!.indices.push(i);
+        slot.group = labels.length;
+        labels.push(slot.labels);
+        first.push(i);
+        last.push(i);
+      } else {
+        next[last[slot.group]!] = i + 1;
+        last[slot.group] = i;
+      }
     }
 
+    const samples = records as readonly Sample[];
+    // Series with more than one sample: their indices in timestamp order, same-timestamp twins merged.
+    const ordered = new Map<number, number[]>();
     let merged = 0;
     let total = 0;
-    const tsLens: number[] = [];
-    for (const group of groups) {
-      merged += orderAndMerge(group.indices, records as readonly Sample[]);
-      let len = group.labels.length;
-      for (const idx of group.indices) len += sampleEntrySize(Math.floor((records[idx] as Sample).timestampMs));
-      tsLens.push(len);
+    const tsLens = new Array<number>(labels.length);
+    for (let g = 0; g < labels.length; g++) {
+      let len = labels[g]!.length;
+      if (first[g] === last[g]) len += sampleEntrySize(Math.floor(samples[first[g]!]!.timestampMs));
+      else {
+        const indices: number[] = [];
+        for (let i = first[g]!; i !== -1; i = next[i]! - 1) indices.push(i);
+        merged += orderAndMerge(indices, samples);
+        ordered.set(g, indices);
+        for (const idx of indices) len += sampleEntrySize(Math.floor(samples[idx]!.timestampMs));
+      }
+      tsLens[g] = len;
       total += 1 + varintLength(len) + len;
     }
 
     const body = Buffer.allocUnsafe(total);
     let o = 0;
-    let s = 0;
-    for (const group of groups) {
+    for (let g = 0; g < labels.length; g++) {
       body[o++] = 0x0a; // WriteRequest.timeseries
-      o = writeVarint(body, o, tsLens[s++]!);
-      o += group.labels.copy(body, o);
-      for (const idx of group.indices) {
-        const sample = records[idx] as Sample;
-        const ts = Math.floor(sample.timestampMs);
-        body[o++] = 0x12; // TimeSeries.samples
-        body[o++] = 10 + varintLength(ts);
-        body[o++] = 0x09; // Sample.value, fixed64
-        if (sample.stale) {
-          // Prometheus' staleness marker: the NaN with bits 0x7ff0000000000002, reserved for "series ended".
-          body.writeUInt32LE(0x00000002, o);
-          body.writeUInt32LE(0x7ff00000, o + 4);
-        } else {
-          body.writeDoubleLE(sample.value, o);
-        }
-        o += 8;
-        body[o++] = 0x10; // Sample.timestamp, varint
-        o = writeVarint(body, o, ts);
-      }
+      o = writeVarint(body, o, tsLens[g]!);
+      body.set(labels[g]!, o);
+      o += labels[g]!.length;
+      const indices = ordered.get(g);
+      if (indices === undefined) o = writeSample(body, o, samples[first[g]!]!);
+      else for (const idx of indices) o = writeSample(body, o, samples[idx]!);
     }
-    return { body, rejected, merged, seriesCount: groups.length };
+    return { body, rejected, merged, seriesCount: labels.length };
   }
+}
+
+/** One `TimeSeries.samples` entry (see sampleEntrySize); returns the offset after it. */
+function writeSample(body: Buffer, o: number, sample: Sample): number {
+  const ts = Math.floor(sample.timestampMs);
+  body[o++] = 0x12; // TimeSeries.samples
+  body[o++] = 10 + varintLength(ts);
+  body[o++] = 0x09; // Sample.value, fixed64
+  if (sample.stale) {
+    // Prometheus' staleness marker: the NaN with bits 0x7ff0000000000002, reserved for "series ended".
+    body.writeUInt32LE(0x00000002, o);
+    body.writeUInt32LE(0x7ff00000, o + 4);
+  } else {
+    body.writeDoubleLE(sample.value, o);
+  }
+  o += 8;
+  body[o++] = 0x10; // Sample.timestamp, varint
+  return writeVarint(body, o, ts);
 }
 
 /**

@@ -7,6 +7,10 @@
 // hit is confirmed by comparing the full name and every key and value, so a collision costs a chain entry, never
 // a wrong result. Label objects that list the same labels in another key order get separate entries with equal
 // values; callers that need one identity per series dedupe on the derived value (remote-write does).
+//
+// Frozen label objects skip even the hash: flink_prometheus emits each series' labels frozen and reuses the same
+// object on every scrape (scrape-memo.ts), so its identity names the series, and freezing guarantees no label
+// changed since we derived from it. The lookup is then one WeakMap probe and a name comparison.
 import type { Labels } from '../../model';
 
 interface Entry<T> {
@@ -21,13 +25,13 @@ function fnv(h: number, s: string): number {
   return h;
 }
 
-function hashSeries(name: string, labels: Labels): number {
+function hashSeries(name: string, labels: Readonly<Labels>): number {
   let h = fnv(0x811c9dc5, name);
   for (const k in labels) h = fnv(fnv(h ^ 0x2c, k) ^ 0x3d, labels[k]!);
   return h;
 }
 
-function matches<T>(e: Entry<T>, name: string, labels: Labels): boolean {
+function matches<T>(e: Entry<T>, name: string, labels: Readonly<Labels>): boolean {
   if (e.name !== name) return false;
   let i = 0;
   for (const k in labels) {
@@ -39,19 +43,32 @@ function matches<T>(e: Entry<T>, name: string, labels: Labels): boolean {
 
 export class SeriesCache<T> {
   private readonly map = new Map<number, Entry<T> | Array<Entry<T>>>();
+  /** Frozen label objects → their entry (weak: the source drops a series' labels when the series ends). */
+  private byObject = new WeakMap<Readonly<Labels>, Entry<T>>();
   private size = 0;
 
   /** `derive` runs once per distinct (name, labels); `max` bounds the entries (see `trim`). */
   constructor(private readonly derive: (name: string, labels: Labels) => T, private readonly max = 200_000) {}
 
-  get(name: string, labels: Labels): T {
+  get(name: string, labels: Readonly<Labels>): T {
+    const frozen = Object.isFrozen(labels);
+    if (frozen) {
+      const known = this.byObject.get(labels);
+      if (known !== undefined && known.name === name) return known.value;
+    }
+    const entry = this.lookup(name, labels);
+    if (frozen) this.byObject.set(labels, entry);
+    return entry.value;
+  }
+
+  private lookup(name: string, labels: Readonly<Labels>): Entry<T> {
     const h = hashSeries(name, labels);
     const hit = this.map.get(h);
     if (hit !== undefined) {
       if (!Array.isArray(hit)) {
-        if (matches(hit, name, labels)) return hit.value;
+        if (matches(hit, name, labels)) return hit;
       } else {
-        for (const e of hit) if (matches(e, name, labels)) return e.value;
+        for (const e of hit) if (matches(e, name, labels)) return e;
       }
     }
     const entry: Entry<T> = { name, keys: [], values: [], value: this.derive(name, labels) };
@@ -63,7 +80,7 @@ export class SeriesCache<T> {
     else if (Array.isArray(hit)) hit.push(entry);
     else this.map.set(h, [hit, entry]);
     this.size++;
-    return entry.value;
+    return entry;
   }
 
   /**
@@ -74,6 +91,7 @@ export class SeriesCache<T> {
   trim(): boolean {
     if (this.size < this.max) return false;
     this.map.clear();
+    this.byObject = new WeakMap();
     this.size = 0;
     return true;
   }

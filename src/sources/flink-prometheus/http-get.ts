@@ -4,11 +4,13 @@
 import http from 'node:http';
 import https from 'node:https';
 
-export interface TextResponse {
+export interface GetResponse<Body> {
   status: number;
   contentType: string;
-  body: string;
+  body: Body;
 }
+
+export type TextResponse = GetResponse<string>;
 
 /** A failed GET; `code` is the socket error (`ECONNREFUSED`, …) or `TIMEOUT` / `ABORTED`. */
 export class GetError extends Error {
@@ -18,12 +20,19 @@ export class GetError extends Error {
   }
 }
 
-export function httpGetText(url: string, timeoutMs: number, signal: AbortSignal, accept?: string): Promise<TextResponse> {
+/** GET `url` and decode the body as UTF-8. */
+export async function httpGetText(url: string, timeoutMs: number, signal: AbortSignal, accept?: string): Promise<TextResponse> {
+  const res = await httpGet(url, timeoutMs, signal, accept);
+  return { ...res, body: res.body.toString('utf8') };
+}
+
+/** GET `url`, body as bytes: the scrape reads the exposition from them without decoding it whole (scrape-memo.ts). */
+export function httpGet(url: string, timeoutMs: number, signal: AbortSignal, accept?: string): Promise<GetResponse<Buffer>> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new GetError('ABORTED', `GET ${url} not sent: the agent is stopping`));
     const client = url.startsWith('https:') ? https : http;
     let settled = false;
-    const finish = (err: GetError | undefined, res?: TextResponse): void => {
+    const finish = (err: GetError | undefined, res?: GetResponse<Buffer>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -44,7 +53,7 @@ export function httpGetText(url: string, timeoutMs: number, signal: AbortSignal,
         finish(undefined, {
           status: res.statusCode ?? 0,
           contentType: String(res.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
         }),
       );
     });

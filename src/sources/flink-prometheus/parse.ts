@@ -50,11 +50,20 @@ export interface ParseOptions {
   dropLabels?: ReadonlySet<string>;
 }
 
-/** Per-parse state of the hot path: label names seen at each position of the previous line, reused as is. */
-interface Scan {
+/** Per-exposition state of the hot path: label names seen at each position of the previous line, reused as is. */
+export interface Scan {
   openMetrics: boolean;
   drop: ReadonlySet<string> | undefined;
   names: string[];
+}
+
+export function newScan(openMetrics: boolean, dropLabels: ReadonlySet<string> | undefined): Scan {
+  return { openMetrics, drop: dropLabels?.size ? dropLabels : undefined, names: [] };
+}
+
+/** OpenMetrics ends with `# EOF`: the guess when the content type does not say (`tail` = the last bytes). */
+export function looksLikeOpenMetrics(tail: string): boolean {
+  return /# EOF\s*$/.test(tail);
 }
 
 const TYPES: Record<string, MetricType> = {
@@ -69,20 +78,61 @@ const isBlank = (c: number): boolean => c === SPACE || c === TAB;
 const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
 
-/** Thrown inside the line parser and turned into a counted, reported problem; never escapes `parseExposition`. */
+/** Thrown inside the line parser and turned into a counted, reported problem; never escapes the readers. */
 class LineError extends Error {}
 
+/** Lines that did not parse: how many, and the first one (what `ParseResult` reports). */
+export class Problems {
+  errors = 0;
+  first: ParseProblem | undefined;
+
+  /** Counts `err` when it is a LineError (rethrows anything else: a bug, not bad input). */
+  add(err: unknown, line: number, text: () => string): void {
+    if (!(err instanceof LineError)) throw err;
+    this.errors++;
+    this.first ??= { line, text: text(), reason: err.message };
+  }
+}
+
+/** The `# TYPE` family the next samples belong to, and whether `# EOF` ended the exposition. */
+export class Families {
+  private family = '';
+  private familyType: MetricType | undefined;
+  /** The last name typeOf answered for, and its answer. */
+  private lastName = '';
+  private lastType: MetricType | undefined;
+  sawEof = false;
+
+  /** Reads one comment line, from its `#`. Only TYPE changes what we emit; HELP is text for humans. */
+  comment(comment: string): void {
+    if (comment.startsWith('# TYPE ')) {
+      const parts = comment.slice(7).trim().split(/[ \t]+/);
+      const type = parts.length === 2 ? TYPES[parts[1]!.toLowerCase()] : undefined;
+      if (!type || !validMetricName(parts[0]!)) throw new LineError('malformed # TYPE line (expected "# TYPE <name> <type>")');
+      this.family = parts[0]!;
+      this.familyType = type;
+      this.lastName = '';
+    } else if (comment.trimEnd() === '# EOF') {
+      this.sawEof = true;
+    }
+  }
+
+  /** The type of metric `name` when it belongs to the current family. */
+  typeOf(name: string): MetricType | undefined {
+    // Lines of one metric come together; with shared name strings (SeriesShaper) this is a reference compare.
+    if (name === this.lastName) return this.lastType;
+    this.lastName = name;
+    return (this.lastType = this.familyType !== undefined && belongsTo(name, this.family) ? this.familyType : undefined);
+  }
+}
+
 export function parseExposition(text: string, options: ParseOptions = {}): ParseResult {
-  const openMetrics = options.openMetrics ?? /# EOF\s*$/.test(text.slice(-16));
-  const scan: Scan = { openMetrics, drop: options.dropLabels?.size ? options.dropLabels : undefined, names: [] };
+  const scan = newScan(options.openMetrics ?? looksLikeOpenMetrics(text.slice(-16)), options.dropLabels);
+  const families = new Families();
+  const problems = new Problems();
   const samples: ParsedSample[] = [];
-  let errors = 0;
-  let firstError: ParseProblem | undefined;
-  let family = '';
-  let familyType: MetricType | undefined;
   let lineNo = 0;
   let pos = 0;
-  let sawEof = false;
   const len = text.length;
 
   while (pos < len) {
@@ -93,37 +143,35 @@ export function parseExposition(text: string, options: ParseOptions = {}): Parse
     pos = end + 1;
     let stop = end;
     if (stop > start && text.charCodeAt(stop - 1) === CR) stop--;
-    let i = start;
-    while (i < stop && isBlank(text.charCodeAt(i))) i++;
-    if (i === stop) continue;
     try {
-      if (sawEof) throw new LineError('content after "# EOF"');
-      if (text.charCodeAt(i) === HASH) {
-        // Comments: only TYPE changes what we emit; HELP is text for humans; EOF ends OpenMetrics.
-        const comment = text.slice(i, stop);
-        if (comment.startsWith('# TYPE ')) {
-          const parts = comment.slice(7).trim().split(/[ \t]+/);
-          const type = parts.length === 2 ? TYPES[parts[1]!.toLowerCase()] : undefined;
-          if (!type || !validMetricName(parts[0]!)) throw new LineError('malformed # TYPE line (expected "# TYPE <name> <type>")');
-          family = parts[0]!;
-          familyType = type;
-        } else if (comment.trimEnd() === '# EOF') {
-          sawEof = true;
-        }
-        continue;
-      }
-      const sample = parseSampleLine(text, i, stop, scan);
-      if (familyType !== undefined && belongsTo(sample.name, family)) sample.metricType = familyType;
-      samples.push(sample);
+      const sample = parseLine(text, start, stop, scan, families);
+      if (sample) samples.push(sample);
     } catch (err) {
-      if (!(err instanceof LineError)) throw err;
-      errors++;
-      firstError ??= { line: lineNo, text: text.slice(start, Math.min(stop, start + 200)), reason: err.message };
+      problems.add(err, lineNo, () => text.slice(start, Math.min(stop, start + 200)));
     }
   }
-  const result: ParseResult = { samples, errors };
-  if (firstError) result.firstError = firstError;
+  const result: ParseResult = { samples, errors: problems.errors };
+  if (problems.first) result.firstError = problems.first;
   return result;
+}
+
+/**
+ * One line (`text[start, stop)`, no line break): a sample, or undefined for a blank line or a comment (which
+ * `families` reads). Throws LineError when it does not parse.
+ */
+export function parseLine(text: string, start: number, stop: number, scan: Scan, families: Families): ParsedSample | undefined {
+  let i = start;
+  while (i < stop && isBlank(text.charCodeAt(i))) i++;
+  if (i === stop) return undefined;
+  if (families.sawEof) throw new LineError('content after "# EOF"');
+  if (text.charCodeAt(i) === HASH) {
+    families.comment(text.slice(i, stop));
+    return undefined;
+  }
+  const sample = parseSampleLine(text, i, stop, scan);
+  const type = families.typeOf(sample.name);
+  if (type !== undefined) sample.metricType = type;
+  return sample;
 }
 
 /** `x`, `x_count`, `x_sum`, `x_bucket`, `x_total`, … belong to family `x`. */
@@ -142,6 +190,7 @@ function validMetricName(name: string): boolean {
   return true;
 }
 
+/** A sample line from its first (non-blank) character. */
 function parseSampleLine(text: string, start: number, stop: number, scan: Scan): ParsedSample {
   const openMetrics = scan.openMetrics;
   let i = start;
@@ -156,12 +205,26 @@ function parseSampleLine(text: string, start: number, stop: number, scan: Scan):
   const sample: ParsedSample = { name, labels: {}, value: 0 };
   if (i < stop && text.charCodeAt(i) === LBRACE) i = parseLabels(text, i + 1, stop, sample, scan);
 
-  // Value, then an optional timestamp, each preceded by blanks.
+  readValue(text, i, stop, openMetrics, sample);
+  return sample;
+}
+
+/** Where `readValue` puts what it read. */
+export interface ValueSlot {
+  value: number;
+  timestampMs?: number | undefined;
+}
+
+/**
+ * The part of a sample line after its name and labels, `text[i, stop)`: the value, then an optional timestamp,
+ * each preceded by blanks. Sets `into.timestampMs` only when the line has one.
+ */
+export function readValue(text: string, i: number, stop: number, openMetrics: boolean, into: ValueSlot): void {
   while (i < stop && isBlank(text.charCodeAt(i))) i++;
   let j = i;
   while (j < stop && !isBlank(text.charCodeAt(j))) j++;
   if (j === i) throw new LineError('missing value');
-  sample.value = parseValue(text.slice(i, j));
+  into.value = parseValue(text.slice(i, j));
 
   i = j;
   while (i < stop && isBlank(text.charCodeAt(i))) i++;
@@ -170,13 +233,12 @@ function parseSampleLine(text: string, start: number, stop: number, scan: Scan):
     while (j < stop && !isBlank(text.charCodeAt(j))) j++;
     const ts = Number(text.slice(i, j));
     if (!Number.isFinite(ts)) throw new LineError(`timestamp "${text.slice(i, j)}" is not a number`);
-    sample.timestampMs = openMetrics ? Math.round(ts * 1000) : Math.trunc(ts);
+    into.timestampMs = openMetrics ? Math.round(ts * 1000) : Math.trunc(ts);
     i = j;
     while (i < stop && isBlank(text.charCodeAt(i))) i++;
     // Anything left must be an OpenMetrics exemplar (` # {trace_id="…"} 1`), which we do not keep.
     if (i < stop && !(openMetrics && text.charCodeAt(i) === HASH)) throw new LineError('unexpected text after the timestamp');
   }
-  return sample;
 }
 
 /** Parses `k="v",k2="v2"}` from just after `{`; returns the index after `}`. */
@@ -256,7 +318,7 @@ function unescapeLabelValue(text: string, i: number, stop: number, labelName: st
 }
 
 /** Go's ParseFloat spellings Prometheus writes: `NaN`, `+Inf`, `-Inf` (and `Inf`), plus ordinary decimals. */
-function parseValue(token: string): number {
+export function parseValue(token: string): number {
   const v = Number(token);
   if (!Number.isNaN(v)) {
     // Number() also takes `0x1F`, `0b1`, `Infinity`; the exposition formats do not.

@@ -8,10 +8,9 @@ import { agentLabels } from '../shared/agent-labels';
 import { fullMatch } from '../shared/regex';
 import { StaleTracker } from '../shared/stale-tracker';
 import type { Source } from '../types';
-import { GetError, httpGetText } from './http-get';
-import type { ParseResult } from './parse';
-import { parseExposition } from './parse';
+import { GetError, httpGet } from './http-get';
 import type { FlinkPrometheusConfig } from './schema';
+import { ScrapeMemo, type MemoRead } from './scrape-memo';
 import { SeriesShaper } from './series';
 import type { Target } from './targets';
 import { TargetResolver } from './targets';
@@ -23,7 +22,7 @@ const ACCEPT = 'text/plain;version=0.0.4;q=1,*/*;q=0.1';
 type Outcome =
   | { kind: 'absent'; target: Target }
   | { kind: 'down'; target: Target; startMs: number; seconds: number; reason: string }
-  | { kind: 'up'; target: Target; startMs: number; seconds: number; parsed: ParseResult };
+  | { kind: 'up'; target: Target; startMs: number; seconds: number; read: MemoRead };
 
 interface Counters {
   parseErrors: Counter;
@@ -38,6 +37,8 @@ export class FlinkPrometheusSource implements Source {
   private readonly resolver: TargetResolver;
   private readonly shaper: SeriesShaper;
   private readonly tracker = new StaleTracker();
+  /** Per target URL: what its last page held, so an unchanged series is recognised, not parsed again. */
+  private readonly memos = new Map<string, ScrapeMemo>();
   /** Series admitted under `series_limit`; a series stays admitted until it vanishes, so the cut is stable. */
   private readonly admitted = new Set<string>();
   /** Probed targets that answered last round (their disappearance is reported once with up=0). */
@@ -77,6 +78,7 @@ export class FlinkPrometheusSource implements Source {
       let current: Map<string, Sample>;
       if (o.kind === 'absent') {
         // Was answering last round, now the port is closed: say so once with up=0; next round `up` goes stale.
+        this.memos.delete(group);
         if (!this.present.delete(group)) continue;
         this.ctx.logger.info({ target: o.target.instance }, 'reporter is gone (port closed); its series end with stale markers');
         current = new Map();
@@ -84,7 +86,7 @@ export class FlinkPrometheusSource implements Source {
       } else {
         if (o.target.probed) this.present.add(group);
         current = o.kind === 'up' ? this.accept(o, limit) : new Map();
-        const scraped = o.kind === 'up' ? { seconds: o.seconds, scraped: o.parsed.samples.length, kept: current.size } : { seconds: o.seconds };
+        const scraped = o.kind === 'up' ? { seconds: o.seconds, scraped: o.read.scraped, kept: current.size } : { seconds: o.seconds };
         this.health(current, o.target, o.startMs, o.kind === 'up' ? 1 : 0, scraped);
         if (o.kind === 'up') up++;
       }
@@ -92,7 +94,11 @@ export class FlinkPrometheusSource implements Source {
       for (const s of current.values()) out.push(s);
       this.forget(this.tracker.replace(group, current, roundMs), out);
     }
-    for (const group of this.tracker.groups()) if (!seen.has(group)) this.forget(this.tracker.end(group, roundMs), out);
+    for (const group of this.tracker.groups()) {
+      if (seen.has(group)) continue;
+      this.memos.delete(group);
+      this.forget(this.tracker.end(group, roundMs), out);
+    }
 
     if (limit.dropped > 0) {
       this.m.limitDropped.inc(limit.dropped);
@@ -112,12 +118,13 @@ export class FlinkPrometheusSource implements Source {
     const t0 = performance.now();
     const seconds = (): number => (performance.now() - t0) / 1000;
     try {
-      const res = await httpGetText(target.url, this.timeoutMs, signal, ACCEPT);
-      if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-      const format = res.contentType.includes('openmetrics') ? { openMetrics: true } : {};
-      const parsed = parseExposition(res.body, { ...format, dropLabels: this.shaper.dropLabels });
+      const res = await httpGet(target.url, this.timeoutMs, signal, ACCEPT);
+      if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
+      let memo = this.memos.get(target.url);
+      if (!memo) this.memos.set(target.url, (memo = new ScrapeMemo(this.shaper)));
+      const read = memo.read(res.body, res.contentType.includes('openmetrics') || undefined, startMs);
       if (this.failing.delete(target.url)) this.ctx.logger.info({ target: target.instance }, 'reporter answers again');
-      return { kind: 'up', target, startMs, seconds: seconds(), parsed };
+      return { kind: 'up', target, startMs, seconds: seconds(), read };
     } catch (err) {
       if (signal.aborted) throw err;
       if (target.probed && err instanceof GetError && err.code === 'ECONNREFUSED') return { kind: 'absent', target };
@@ -136,13 +143,13 @@ export class FlinkPrometheusSource implements Source {
 
   /** Shapes a successful scrape, reports its parse problems and applies the series limit. */
   private accept(o: Extract<Outcome, { kind: 'up' }>, limit: { dropped: number; first: string }): Map<string, Sample> {
-    const { parsed, target } = o;
-    if (parsed.errors > 0) {
-      this.m.parseErrors.inc(parsed.errors);
-      const e = parsed.firstError!;
-      this.ctx.logger.warn({ target: target.instance, errors: parsed.errors, line: e.line, reason: e.reason, text: e.text }, `${parsed.errors} exposition line(s) skipped; first at line ${e.line}: ${e.reason}`);
+    const { read, target } = o;
+    if (read.errors > 0) {
+      this.m.parseErrors.inc(read.errors);
+      const e = read.firstError!;
+      this.ctx.logger.warn({ target: target.instance, errors: read.errors, line: e.line, reason: e.reason, text: e.text }, `${read.errors} exposition line(s) skipped; first at line ${e.line}: ${e.reason}`);
     }
-    const shaped = this.shaper.shape(parsed.samples, o.startMs);
+    const shaped = this.shaper.assemble(read.series, read.samples);
     if (shaped.collisions > 0) {
       this.m.collisions.inc(shaped.collisions);
       this.ctx.logger.warn({ target: target.instance, collisions: shaped.collisions, first: shaped.firstCollision }, 'dropping drop_labels made series identical; kept the latest task attempt');
