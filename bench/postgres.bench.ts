@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import type { LogRecord, Sample, TelemetryRecord } from '../src/model';
 import { postgresSink } from '../src/sinks/postgres';
 import type { PostgresSink } from '../src/sinks/postgres/sink';
-import { encodeBatch, SeriesCache, type EncodedBatch } from '../src/sinks/postgres/encode';
+import { encodeBatch, StoredSeries, type EncodedBatch } from '../src/sinks/postgres/encode';
 import { dayStart } from '../src/sinks/shared/days';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
@@ -140,7 +140,7 @@ export async function run(): Promise<BenchResult> {
       const slice = (b: number) => rows.slice(b * BATCH, (b + 1) * BATCH);
       // psql's input: the agent's own encoding of the same batches (same series rows in the first batch that has
       // them), rendered to COPY text before any clock starts.
-      const cache = new SeriesCache();
+      const cache = new StoredSeries();
       const encoded = Array.from({ length: batches }, (_, b) => {
         const e = encodeBatch(slice(b), cache);
         cache.settle(e.series.id, true);

@@ -6,7 +6,7 @@ import type { TelemetryRecord } from '../../src/model';
 import { influxDbSink } from '../../src/sinks/influxdb';
 import { classifyInflux, errorMessage } from '../../src/sinks/influxdb/client';
 import { encodeLine, LineEncoder, escapeKey, escapeMeasurement, lineTexts, type InfluxMapping } from '../../src/sinks/influxdb/encode';
-import { OrderedSeriesCache } from '../../src/sinks/influxdb/ordered-series-cache';
+import { SeriesCache } from '../../src/sinks/shared/series-cache';
 import { droppedIndices } from '../../src/sinks/influxdb/partial-write';
 import { influxDbSchema } from '../../src/sinks/influxdb/schema';
 import { FaultInjectingReceiver, sample, testContext } from './prometheus-remote-write.fixtures';
@@ -81,7 +81,7 @@ describe('influxdb line protocol', () => {
   });
 });
 
-describe('influxdb prefix cache in scrape order', () => {
+describe('SeriesCache in scrape order (InfluxDB prefixes)', () => {
   const derived: string[] = [];
   const derive = (name: string, labels: Record<string, string>) => {
     const key = `${name}${JSON.stringify(labels)}`;
@@ -91,7 +91,7 @@ describe('influxdb prefix cache in scrape order', () => {
   beforeEach(() => (derived.length = 0));
 
   it('answers what derive would for every sample, in scrape order, reordered, and with series coming and going', () => {
-    const cache = new OrderedSeriesCache(derive);
+    const cache = new SeriesCache(derive);
     const s = (n: number, extra: Record<string, string> = {}) => ({ name: `m${n % 2}`, labels: { tm: `t${n}`, ...extra } as Record<string, string> });
     const scrapes = [[0, 1, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0], [0, 4, 1, 3], [1, 2, 3, 4, 0]].map((ids) => ids.map((n) => s(n)));
     scrapes.push([s(1, { a: 'x' }), { name: 'm1', labels: { a: 'x', tm: 't1' } }, s(1)]); // same labels in another key order: its own entry
@@ -100,7 +100,7 @@ describe('influxdb prefix cache in scrape order', () => {
   });
 
   it('starts over when trim finds the bound passed', () => {
-    const cache = new OrderedSeriesCache(derive, 2);
+    const cache = new SeriesCache(derive, 2);
     for (const n of [0, 1, 2]) cache.get('m', { n: String(n) });
     cache.trim();
     assert.equal(cache.get('m', { n: '0' }), 'm{"n":"0"}');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { postgresSchema } from '../../src/sinks/postgres/schema';
-import { encodeBatch, logsJson, SeriesCache } from '../../src/sinks/postgres/encode';
+import { encodeBatch, logsJson, StoredSeries } from '../../src/sinks/postgres/encode';
 import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
 import { CopyBinaryWriter, int64Halves } from '../../src/sinks/postgres/copy-binary';
 import { daysAhead, partitionName } from '../../src/sinks/postgres/migrations';
@@ -41,7 +41,7 @@ describe('postgres sink: schema and connection options', () => {
 
 describe('postgres sink: encode', () => {
   it('splits a batch into series, samples and logs columns, remembering each row\'s batch index', () => {
-    const b = encodeBatch([sample(1), logRecord(2), sample(2, { value: Number.NaN }), sample(4)], new SeriesCache());
+    const b = encodeBatch([sample(1), logRecord(2), sample(2, { value: Number.NaN }), sample(4)], new StoredSeries());
     assert.deepEqual(b.sampleIndex, [0, 2, 3]);
     assert.deepEqual(b.logIndex, [1]);
     assert.equal(b.series.id.length, 2); // tm-1, tm-2 (sample 4 is tm-1 again)
@@ -56,12 +56,12 @@ describe('postgres sink: encode', () => {
     assert.deepEqual([...b.logDays], [Date.UTC(2026, 10, 24)]);
   });
   it('refuses impossible timestamps and replaces NUL characters PostgreSQL cannot store', () => {
-    const b = encodeBatch([logRecord(1, { timestampMs: Number.NaN, message: 'x' }), logRecord(2, { message: 'a\u0000b' })], new SeriesCache());
+    const b = encodeBatch([logRecord(1, { timestampMs: Number.NaN, message: 'x' }), logRecord(2, { message: 'a\u0000b' })], new StoredSeries());
     assert.deepEqual(b.problems.map((p) => p.index), [0]);
     assert.match(b.problems[0]!.reason, /timestamp NaN/);
     const json = logsJson(b.logs);
     assert.equal(JSON.parse(json)[0].message, 'a\uFFFDb');
-    const nested = JSON.parse(logsJson(encodeBatch([logRecord(3, { attributes: { k: 'x\u0000y' }, message: 'literal \\u0000 stays' })], new SeriesCache()).logs))[0];
+    const nested = JSON.parse(logsJson(encodeBatch([logRecord(3, { attributes: { k: 'x\u0000y' }, message: 'literal \\u0000 stays' })], new StoredSeries()).logs))[0];
     assert.equal(nested.attributes.k, 'x\uFFFDy');
     assert.equal(nested.message, 'literal \\u0000 stays');
   });
@@ -71,7 +71,7 @@ describe('postgres sink: encode', () => {
     assert.match(seriesId64('m', {}), /^-?\d+$/);
   });
   it('sends a series row until a batch carrying it commits, and again after a rollback', () => {
-    const cache = new SeriesCache();
+    const cache = new StoredSeries();
     const first = encodeBatch([sample(1)], cache);
     assert.equal(first.series.id.length, 1);
     // A concurrent batch while the first is in flight does not carry it twice…

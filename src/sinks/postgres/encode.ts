@@ -4,6 +4,7 @@
 // unnest. Why these shapes: see insertStatements and insertBatch in client.ts.
 import type { LogRecord, Sample, TelemetryRecord } from '../../model';
 import { dayStart } from '../shared/days';
+import { SeriesCache } from '../shared/series-cache';
 import { seriesId64 } from '../shared/series-id';
 import { CopyBinaryWriter, int64Halves, type Int64Halves } from './copy-binary';
 
@@ -107,7 +108,7 @@ export function emptyBatch(): EncodedBatch {
   };
 }
 
-function addSample(out: EncodedBatch, copy: CopyBinaryWriter, s: Sample, index: number, knownSeries: SeriesCache): void {
+function addSample(out: EncodedBatch, copy: CopyBinaryWriter, s: Sample, index: number, knownSeries: StoredSeries): void {
   const series = knownSeries.idOf(s.name, s.labels, (newId) => {
     out.series.id.push(newId);
     out.series.name.push(clean(s.name));
@@ -176,7 +177,7 @@ function missingText(r: LogRecord): string | undefined {
   return undefined;
 }
 
-export function encodeBatch(records: readonly TelemetryRecord[], knownSeries: SeriesCache): EncodedBatch {
+export function encodeBatch(records: readonly TelemetryRecord[], knownSeries: StoredSeries): EncodedBatch {
   const out = emptyBatch();
   let samples: CopyBinaryWriter | undefined;
   let logs: CopyBinaryWriter | undefined;
@@ -205,26 +206,30 @@ export interface SeriesRef extends Int64Halves {
 }
 
 /**
- * Series ids by series key, and which of them are known to be stored, so a steady stream of samples does not
- * re-send its (name, labels jsonb) rows with every batch. Only committed ids are marked stored (settle);
- * bounded: cleared when it grows past `max` entries, which only costs a few redundant series rows.
+ * Series ids (hashed once per series through the shared SeriesCache), and which of them are known to be stored, so
+ * a steady stream of samples does not re-send its (name, labels jsonb) rows with every batch. Only committed ids
+ * are marked stored (settle); bounded: cleared when it grows past `max` entries, which only costs a few redundant
+ * series rows.
  */
-export class SeriesCache {
-  private readonly ids = new Map<string, SeriesRef>();
+export class StoredSeries {
+  private refs: SeriesCache<SeriesRef>;
   private readonly stored = new Set<string>();
   private readonly pending = new Set<string>();
-  constructor(private readonly max = 200_000) {}
+  constructor(private readonly max = 200_000) {
+    this.refs = StoredSeries.refCache(max);
+  }
+
+  private static refCache(max: number): SeriesCache<SeriesRef> {
+    return new SeriesCache((name, labels) => {
+      const id = seriesId64(name, labels);
+      return { id, ...int64Halves(id) };
+    }, max);
+  }
 
   /** The id of (name, labels); calls `onNew` once per batch for a series not known to be stored. */
   idOf(name: string, labels: Sample['labels'], onNew: (id: string) => void): SeriesRef {
-    const key = name + '\u0000' + JSON.stringify(labels);
-    let ref = this.ids.get(key);
-    if (ref === undefined) {
-      if (this.ids.size >= this.max) this.clear();
-      const id = seriesId64(name, labels);
-      ref = { id, ...int64Halves(id) };
-      this.ids.set(key, ref);
-    }
+    if (this.stored.size >= this.max) this.clear();
+    const ref = this.refs.get(name, labels);
     if (!this.stored.has(ref.id) && !this.pending.has(ref.id)) {
       this.pending.add(ref.id);
       onNew(ref.id);
@@ -244,7 +249,7 @@ export class SeriesCache {
   }
 
   clear(): void {
-    this.ids.clear();
+    this.refs = StoredSeries.refCache(this.max);
     this.stored.clear();
     this.pending.clear();
   }

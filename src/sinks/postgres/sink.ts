@@ -7,7 +7,7 @@ import type { SendResult } from '../../model/send-result';
 import { reasonOf } from '../shared/result';
 import type { SendOptions, Sink } from '../types';
 import { classifyPgError, createPool, insertBatch, insertStatements } from './client';
-import { encodeBatch, SeriesCache, type EncodedBatch } from './encode';
+import { encodeBatch, StoredSeries, type EncodedBatch } from './encode';
 import { daysAhead, dropExpiredPartitions, ensurePartitions, migrate, type PartitionedTable } from './migrations';
 import type { PostgresConfig } from './schema';
 
@@ -15,7 +15,7 @@ export class PostgresSink implements Sink {
   private readonly pool: Pool;
   private readonly who: string;
   private readonly sql: ReturnType<typeof insertStatements>;
-  private readonly series = new SeriesCache();
+  private readonly series = new StoredSeries();
   /** `table|dayStart` of partitions known to exist; cleared when the server says otherwise. */
   private readonly partitions = new Set<string>();
   private migrated: Promise<void> | undefined;
