@@ -4,7 +4,7 @@
 // start-up included) is divided by the events OpenSearch holds at the end. Target: the agent spends no more than
 // rsyslog per log event, with RSS under 100 MB.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureServices } from '../test/setup/env';
@@ -109,6 +109,8 @@ sinks:
   }
   const agentStored = await count(opensearch, `${run}-agent-*`);
   await fetch(`${opensearch}/${run}-*`, { method: 'DELETE' }).catch(() => undefined);
+  // The 43 MB log, rsyslog's work files and the agent's data dir: ~65 MB per run otherwise left in /tmp.
+  rmSync(dir, { recursive: true, force: true });
 
   return {
     name: 'log-anchor',

@@ -52,7 +52,7 @@ export async function run(): Promise<BenchResult> {
     const namer = new IndexNamer({ logsPrefix: `${prefix}-raw`, metricsPrefix: 'unused', dataStream: false });
     const rawRecords = records('raw', N);
     const rawBodies: string[] = [];
-    for (let i = 0; i < N; i += BATCH) rawBodies.push(encodeBulk(rawRecords.slice(i, i + BATCH), namer).body);
+    for (let i = 0; i < N; i += BATCH) rawBodies.push(encodeBulk(rawRecords.slice(i, i + BATCH), namer).body.toString('utf8'));
     const batches = Math.ceil(N / BATCH);
 
     let failures = 0;

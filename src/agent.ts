@@ -100,8 +100,11 @@ export class Agent {
     const base = buildContext(services, config, 'source', name, cfg.type);
     const state = await SourceStateStore.open(config.agent.data_dir, name, base.logger);
     const signal = this.abort.signal;
-    const emit = (records: TelemetryRecord[]) => router.emit(name, records);
+    // Streaming sources (files, journald) are paced by their sinks; polled ones never wait (see EmitOptions).
+    let paced = false;
+    const emit = (records: TelemetryRecord[]) => router.emit(name, records, { paced });
     const source = findDefinition(sourceDefinitions, 'source', name, cfg.type).create(cfg, { ...base, emit, state, signal });
+    paced = source.run !== undefined;
     const driver = new SourceDriver({
       name,
       type: cfg.type,

@@ -29,6 +29,12 @@ export interface RecordBuffer {
   readonly queuedBytes: number;
   /** Bytes the buffer occupies on disk (0 for memory). */
   readonly diskBytes: number;
+  /**
+   * Resolves once at most about `maxUnreadEvents` records wait unread, or once the reader is not reading at all
+   * (the sink is down or retrying: holding records for that case is the buffer's job). Absent when push() itself
+   * waits for delivery.
+   */
+  caughtUp?(maxUnreadEvents: number): Promise<void>;
   /** Stops taking records (blocked and later pushes reject), persists what must be persisted. */
   close(): Promise<void>;
 }

@@ -20,13 +20,15 @@
 // - The bound (`buffer.max_size`) counts bytes not yet acknowledged; disk use may exceed it by one segment.
 //   Memory stays bounded: the in-flight batches, plus a hot tail (hot-tail.ts, <= 4MiB) of just-appended
 //   records that a reader keeping up takes without decoding them back from disk.
+// - caughtUp() lets a producer that is far ahead of a reading sink wait (the Router uses it to pace a source
+//   catching up a backlog), so the reader stays in the hot tail; a reader that stopped reading is not waited for.
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TelemetryRecord } from '../model';
 import { AckTracker } from './ack-tracker';
 import type { BufferBatch, BufferCounters, RecordBuffer } from './buffer';
 import { StoppingError } from './buffer';
-import { encodeFrames, type EncodedFrames } from './frame';
+import { detach, encodeFrames, type EncodedFrames } from './frame';
 import { HotTail } from './hot-tail';
 import { SegmentReader } from './segment-reader';
 import { Notifier } from './notifier';
@@ -43,6 +45,8 @@ export interface DiskQueueOptions {
   whenFull: WhenFull;
   /** Roll to a new segment file past this size; default max_size/16 clamped to [64KiB, 32MiB]. */
   segmentBytes?: number;
+  /** caughtUp() stops waiting for a reader that took nothing for this long; default 1s. */
+  readerStallMs?: number;
   logger: Logger;
   counters: BufferCounters;
 }
@@ -76,6 +80,9 @@ export class DiskQueue implements RecordBuffer {
   private readonly closing = new AbortController();
   private readonly pushed = new Notifier();
   private readonly freed = new Notifier();
+  private readonly taken = new Notifier();
+  /** When read() last handed out a batch (ms). Starts at open: a sink still starting up gets `readerStallMs`. */
+  private lastReadAt = Date.now();
   private readonly segmentBytes: number;
 
   static open(options: DiskQueueOptions): DiskQueue {
@@ -142,7 +149,8 @@ export class DiskQueue implements RecordBuffer {
   async push(records: TelemetryRecord[]): Promise<void> {
     if (this.closed) throw new StoppingError(this.o.sink);
     if (records.length === 0) return;
-    const frames = encodeFrames(records);
+    let frames = encodeFrames(records);
+    let detached = false;
     const { offsets, sizes } = frames;
     this.o.counters.received(records.length, sizes.reduce((a, b) => a + b, 0));
     const n = records.length;
@@ -159,7 +167,10 @@ export class DiskQueue implements RecordBuffer {
         continue;
       }
       if (this.o.whenFull === 'block') {
-        // Because the producer must not commit what was not taken, it waits here until acks free space.
+        // Because the producer must not commit what was not taken, it waits here until acks free space. Other
+        // pushes reuse the shared encoding buffer meanwhile, so the frames get a buffer of their own first.
+        if (!detached) frames = detach(frames);
+        detached = true;
         await this.freed.next(this.closing.signal);
       } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1]! - offsets[i]!)) {
         let bytes = 0;
@@ -175,9 +186,11 @@ export class DiskQueue implements RecordBuffer {
     const end = offsets[j]!;
     // Positional writes: after a failed (e.g. ENOSPC) partial write the next append overwrites the torn bytes.
     while (at < end) at += writeSync(this.writeFd, buf, at, end - at, this.writeSeg.size + at - offsets[i]!);
-    for (let k = i; k < j; k++) {
+    // A reader already a whole hot tail behind would find these evicted before it gets here: holding them would
+    // only keep records alive (and promoted to V8's old generation) for nothing; it reads them from disk.
+    if (this.unreadB < this.hot.maxBytes) {
       const base = this.writeSeg.size - offsets[i]!;
-      this.hot.push(this.writeSeg.id, base + offsets[k]!, base + offsets[k + 1]!, records[k]!, sizes[k]!);
+      for (let k = i; k < j; k++) this.hot.push(this.writeSeg.id, base + offsets[k]!, base + offsets[k + 1]!, records[k]!, sizes[k]!);
     }
     this.writeSeg.size += end - offsets[i]!;
     this.writeSeg.events += j - i;
@@ -200,7 +213,24 @@ export class DiskQueue implements RecordBuffer {
 
   read(maxEvents: number, maxBytes: number): BufferBatch | undefined {
     const b = this.take(maxEvents, maxBytes, true);
-    return b && { id: b.id, records: b.records, sizes: b.sizes, bytes: b.payloadBytes };
+    if (!b) return undefined;
+    this.lastReadAt = Date.now();
+    this.taken.notify();
+    return { id: b.id, records: b.records, sizes: b.sizes, bytes: b.payloadBytes };
+  }
+
+  /**
+   * Resolves once at most `maxUnreadEvents` records and half a hot tail of bytes are unread (the reader takes the
+   * next records from memory), or as soon as the reader took nothing for `readerStallMs` (sink down or backing
+   * off: then the disk holds the backlog, which is what it is for), or at close.
+   */
+  async caughtUp(maxUnreadEvents: number): Promise<void> {
+    const stallMs = this.o.readerStallMs ?? 1000;
+    while (!this.closed && (this.unreadE > maxUnreadEvents || this.unreadB > this.hot.maxBytes / 2)) {
+      const idle = Date.now() - this.lastReadAt;
+      if (idle >= stallMs) return;
+      await this.taken.nextWithin(stallMs - idle, this.closing.signal);
+    }
   }
 
   /** Takes frames from the read cursor, within one segment; decodes them unless they are being dropped. */

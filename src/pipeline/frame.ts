@@ -10,6 +10,7 @@ export const FRAME_HEADER = 8;
 const MAX_PAYLOAD = 256 * 1024 * 1024;
 
 export interface EncodedFrames {
+  /** A view of a buffer shared by every call: valid until the next encodeFrames() (see `detach`). */
   buf: Buffer;
   /** Start of frame i is offsets[i]; offsets[n] is the end. */
   offsets: number[];
@@ -17,24 +18,46 @@ export interface EncodedFrames {
   sizes: number[];
 }
 
+/**
+ * Frames are encoded into one reused scratch buffer: each record's JSON text dies right after it is written,
+ * instead of a whole batch of texts living until a buffer is sized (which made them survive young-generation
+ * collections during a catch-up), and no batch-sized buffer is allocated and freed per push (malloc kept tens
+ * of MB of those around).
+ */
+let scratch = Buffer.allocUnsafe(1 << 20);
+/** A scratch grown for an outsized batch is given back after use rather than kept for the process lifetime. */
+const SCRATCH_KEEP = 8 << 20;
+
 export function encodeFrames(records: TelemetryRecord[]): EncodedFrames {
-  const jsons = records.map(recordJson);
-  const sizes = jsons.map((j) => Buffer.byteLength(j));
-  const offsets = new Array<number>(records.length + 1);
-  let total = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    offsets[i] = total;
-    total += FRAME_HEADER + sizes[i]!;
+  if (scratch.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(1 << 20);
+  const n = records.length;
+  const offsets = new Array<number>(n + 1);
+  const sizes = new Array<number>(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const json = recordJson(records[i]!);
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit: enough room without measuring the text first.
+    const room = at + FRAME_HEADER + 3 * json.length;
+    if (room > scratch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(room, 2 * scratch.length));
+      scratch.copy(bigger, 0, 0, at);
+      scratch = bigger;
+    }
+    const start = at + FRAME_HEADER;
+    const size = scratch.write(json, start, 'utf8');
+    scratch.writeUInt32LE(size, at);
+    scratch.writeUInt32LE(crc32(scratch.subarray(start, start + size)), at + 4);
+    offsets[i] = at;
+    sizes[i] = size;
+    at = start + size;
   }
-  offsets[records.length] = total;
-  const buf = Buffer.allocUnsafe(total);
-  for (let i = 0; i < jsons.length; i++) {
-    const start = offsets[i]! + FRAME_HEADER;
-    buf.write(jsons[i]!, start, 'utf8');
-    buf.writeUInt32LE(sizes[i]!, offsets[i]!);
-    buf.writeUInt32LE(crc32(buf.subarray(start, start + sizes[i]!)), offsets[i]! + 4);
-  }
-  return { buf, offsets, sizes };
+  offsets[n] = at;
+  return { buf: scratch.subarray(0, at), offsets, sizes };
+}
+
+/** The same frames in a buffer of their own: for a holder that must keep them across an await. */
+export function detach(frames: EncodedFrames): EncodedFrames {
+  return { ...frames, buf: Buffer.from(frames.buf) };
 }
 
 export type FrameCheck =

@@ -17,7 +17,7 @@ export class HotTail {
   private head = 0;
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
 
   push(seg: number, start: number, end: number, record: TelemetryRecord, size: number): void {
     this.entries.push({ seg, start, end, record, size });

@@ -12,13 +12,24 @@ export class Notifier {
 
   /** Resolves at the next notify() or when `signal` aborts (never rejects). */
   next(signal?: AbortSignal): Promise<void> {
+    return this.wait(signal, undefined);
+  }
+
+  /** Resolves at the next notify(), after `ms`, or when `signal` aborts, whichever comes first (never rejects). */
+  nextWithin(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.wait(signal, ms);
+  }
+
+  private wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
       const wake = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
         signal?.removeEventListener('abort', wake);
         this.waiters = this.waiters.filter((w) => w !== wake);
         resolve();
       };
+      const timer = ms === undefined ? undefined : setTimeout(wake, ms);
       this.waiters.push(wake);
       signal?.addEventListener('abort', wake, { once: true });
     });

@@ -112,6 +112,14 @@ export class SinkRunner {
     if (mine.length > 0) await this.buffer!.push(mine);
   }
 
+  /**
+   * Resolves when this sink's reader is close behind its buffer's head, or not reading (see Router.emit). Close
+   * is two batches: one full batch is ready when a request finishes, the next is filling.
+   */
+  caughtUp(): Promise<void> {
+    return (!this.stopping && this.buffer?.caughtUp?.(2 * this.o.config.batch.max_events)) || Promise.resolve();
+  }
+
   status(): SinkRunnerStatus {
     return {
       name: this.name,

@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync 
 import { join } from 'node:path';
 import { StoppingError } from '../../src/pipeline/buffer';
 import { DiskQueue, type DiskQueueOptions } from '../../src/pipeline/disk-queue';
-import { captureLogger, idsOf, logRecords, tempDir } from './helpers';
+import { captureLogger, idsOf, logRecord, logRecords, tempDir } from './helpers';
 
 function counters() {
   const c = { received: 0, dropped: 0, droppedBytes: 0, corrupt: 0 };
@@ -195,5 +195,61 @@ describe('DiskQueue', () => {
     const b = open(dir);
     assert.equal(b.c.corrupt, 1);
     assert.equal(b.q.unreadEvents, 0);
+  });
+
+  it('keeps the frames of a push blocked by when_full: block intact while later pushes encode theirs', async () => {
+    const dir = tempDir();
+    const first = logRecords(10, 20);
+    const frameBytes = 8 + JSON.stringify(first[0]).length;
+    const a = open(dir, { maxBytes: 25 * frameBytes });
+    await a.q.push(first);
+    const blocked = a.q.push(logRecords(30, 10)); // 5 fit, 5 wait for space
+    const later = a.q.push(logRecords(40, 10)); // encoded while the one above waits
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    a.q.ack(a.q.read(20, 1 << 30)!.id);
+    await Promise.all([blocked, later]);
+    // Reopened without close (a crash): what the segments hold, decoded from disk.
+    const got = open(dir).q.read(100, 1 << 30)!.records;
+    assert.deepEqual(idsOf(got), range(30, 20));
+    assert.deepEqual(got.map((r) => (r.kind === 'log' ? r.message : '')), range(30, 20).map((id) => `line ${id.slice(2)}`));
+  });
+
+  it('holds records in memory only for a reader that can reach them: a reader far behind gets them from disk', async () => {
+    const { q } = open(tempDir()); // hot tail: 4 MiB
+    const early = logRecords(0, 3);
+    await q.push(early);
+    assert.equal(q.read(10, 1 << 30)!.records[0], early[0], 'reader close behind: handed out as the same object');
+    const big = Array.from({ length: 9 }, (_, i) => logRecord(3 + i, 'x'.repeat(600_000)));
+    for (const r of big) await q.push([r]); // the last ones arrive with more than 4 MiB unread
+    const got = [];
+    for (let b = q.read(1, 1 << 30); b; b = q.read(1, 1 << 30)) got.push(...b.records);
+    assert.deepEqual(idsOf(got), range(3, 9));
+    assert.notEqual(got[8], big[8], 'pushed with a whole hot tail unread: not held, decoded from disk');
+    assert.ok(JSON.stringify(got[8]) === JSON.stringify(big[8]), 'the same record');
+  });
+
+  it('caughtUp waits while a reading reader is far behind, and not for a reader that stopped reading', async () => {
+    const dir = tempDir();
+    const { q } = open(dir, { readerStallMs: 200 });
+    await q.push(logRecords(0, 100));
+    q.read(10, 1 << 30); // the reader is active
+    let done = false;
+    const waiting = q.caughtUp(50).then(() => (done = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, '90 unread > 50: wait');
+    q.read(30, 1 << 30);
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(done, false, '60 unread > 50: still waiting');
+    q.read(30, 1 << 30);
+    await waiting;
+    assert.equal(done, true, '30 unread: caught up');
+    await q.push(logRecords(100, 100));
+    const t0 = Date.now();
+    await q.caughtUp(50);
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 150 && waited < 2000, `a reader idle for readerStallMs is not waited for (waited ${waited} ms)`);
+    const t1 = Date.now();
+    await q.caughtUp(50);
+    assert.ok(Date.now() - t1 < 50, 'once stalled, producers go on at once');
   });
 });

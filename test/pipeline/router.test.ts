@@ -54,6 +54,31 @@ describe('Router', () => {
     assert.equal(resolved, true);
   });
 
+  it('paces a source by the fastest sink reached: waits until one is caught up, never for the slowest', async () => {
+    const gate = (): { target: Target & { caughtUp(): Promise<void> }; open(): void } => {
+      let open!: () => void;
+      const ready = new Promise<void>((r) => (open = r));
+      return { target: Object.assign(new Target(), { caughtUp: () => ready }), open };
+    };
+    const fast = gate();
+    const dead = gate(); // never catches up
+    const router = new Router({ sources: ['s'], transforms: {}, sinks: { fast: { inputs: ['s'], runner: fast.target }, dead: { inputs: ['s'], runner: dead.target } } });
+    let resolved = false;
+    const p = router.emit('s', logRecords(0, 2), { paced: true }).then(() => (resolved = true));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false, 'taken durably by both, but neither reader is close: wait');
+    fast.open();
+    await p;
+    assert.equal(fast.target.got.length, 1);
+    assert.equal(dead.target.got.length, 1);
+    // Polled sources never wait (a late round would be skipped): without `paced` the emit resolves once durable.
+    const never = gate();
+    const polled = new Router({ sources: ['s'], transforms: {}, sinks: { only: { inputs: ['s'], runner: never.target } } });
+    const promptly = (p: Promise<void>) => Promise.race([p, new Promise((_, fail) => setTimeout(() => fail(new Error('a polled emit waited for pacing')), 1000).unref())]);
+    await promptly(polled.emit('s', [{ kind: 'sample', name: 'm', labels: {}, value: 1, timestampMs: 1 }, ...logRecords(0, 1)]));
+    await promptly(polled.emit('s', logRecords(0, 1)));
+  });
+
   it('rejects when one sink refuses (the source must not commit)', async () => {
     const router = new Router({ sources: ['s'], transforms: {}, sinks: { a: { inputs: ['s'], runner: new Target() }, b: { inputs: ['s'], runner: new Target(false, true) } } });
     await assert.rejects(router.emit('s', logRecords(0, 1)), /stopping/);

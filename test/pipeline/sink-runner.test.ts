@@ -7,7 +7,8 @@ import type { SendResult } from '../../src/model/send-result';
 import { PipelineMetrics } from '../../src/pipeline/metrics';
 import type { SinkCommonConfig } from '../../src/pipeline/sink-options';
 import { SinkRunner } from '../../src/pipeline/sink-runner';
-import type { Clock } from '../../src/pipeline/clock';
+import { systemClock, type Clock } from '../../src/pipeline/clock';
+import { Router } from '../../src/pipeline/router';
 import { captureLogger, FakeClock, FrozenClock, idsOf, logRecord, logRecords, ScriptedSink, tempDir, waitFor } from './helpers';
 
 type Cfg = Pick<SinkCommonConfig, 'batch' | 'buffer' | 'retry' | 'request'>;
@@ -227,5 +228,33 @@ describe('SinkRunner', () => {
     await waitFor(() => r.status().state === 'ok' && r.status().counters.sent === 1, 'recovered');
     assert.ok(r.status().lastSuccessAt! > 0);
     await r.stop(1000);
+  });
+
+  it('paces a Router emit to the sink it feeds: unread records stay near two batches, never the whole backlog', async () => {
+    let maxUnread = 0;
+    let r!: SinkRunner;
+    const sink = new ScriptedSink(() => {
+      maxUnread = Math.max(maxUnread, r.status().queuedEvents);
+      return { kind: 'ok' };
+    });
+    ({ r } = runner(sink, config({ batch: { max_events: 100, timeout: 10_000 } }), { clock: systemClock }));
+    const router = new Router({ sources: ['s'], transforms: {}, sinks: { out: { inputs: ['s'], runner: r } } });
+    for (let i = 0; i < 50; i++) await router.emit('s', logRecords(i * 100, 100), { paced: true });
+    await waitFor(() => r.status().counters.sent === 5000, 'all records sent');
+    assert.deepEqual(idsOf(sink.delivered), range(0, 5000));
+    // 2 × max_events unread + the emit that follows + 2 batches in flight; without pacing: the whole 5000.
+    assert.ok(maxUnread <= 600, `at most ~600 records queued at a send, saw ${maxUnread}`);
+    await r.stop(1000);
+  });
+
+  it('does not pace a source by a sink that stopped taking records (down, backing off)', async () => {
+    const sink = new ScriptedSink(() => ({ kind: 'retry', reason: 'HTTP 503' }));
+    const { r } = runner(sink, config({ batch: { max_events: 100 } }), { clock: new FrozenClock() });
+    const router = new Router({ sources: ['s'], transforms: {}, sinks: { out: { inputs: ['s'], runner: r } } });
+    const t0 = Date.now();
+    for (let i = 0; i < 50; i++) await router.emit('s', logRecords(i * 100, 100), { paced: true });
+    assert.ok(Date.now() - t0 < 5000, `the backlog went to disk instead of waiting (${Date.now() - t0} ms)`);
+    assert.equal(r.status().queuedEvents, 5000);
+    await r.stop(100);
   });
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { openSearchSchema } from '../../src/sinks/opensearch/schema';
 import { documentId, encodeBulk, IndexNamer, logDocument, sampleDocument } from '../../src/sinks/opensearch/encode';
-import { classifyBulkResponse, classifyRequestStatus, classifyTransportError, type RawResponse } from '../../src/sinks/opensearch/client';
+import { classifyBulkResponse, classifyRequestStatus, classifyTransportError, parseBulkAnswer, type RawResponse } from '../../src/sinks/opensearch/client';
 import { expiredIndices } from '../../src/sinks/opensearch/lifecycle';
 import { indexTemplates, ismPolicy } from '../../src/sinks/opensearch/template';
 import { errors } from '@opensearch-project/opensearch';
+import type { LogRecord } from '../../src/model';
 import { CAPTURED_BULK_RESPONSE, logRecord, sample } from './opensearch.fixtures';
 
 const cfg = (extra: Record<string, unknown> = {}) => openSearchSchema.parse({ type: 'opensearch', inputs: ['logs'], url: 'http://127.0.0.1:9200', ...extra });
@@ -28,8 +29,13 @@ describe('opensearch sink: schema', () => {
 });
 
 describe('opensearch sink: encode', () => {
+  // What JSON.stringify sends: the base fields of logRecord(i) without its promoted ones.
+  const base = (i: number) => ({
+    '@timestamp': new Date(Date.UTC(2026, 10, 24, 10, 0, 0) + i).toISOString(), level: 'INFO', message: `Checkpoint ${i} of job 3f2a completed`, log_kind: 'log',
+    logger: 'org.apache.flink.runtime.checkpoint.CheckpointCoordinator', thread: 'jobmanager-io-thread-1', component: 'jobmanager', stream: 'log',
+  });
   it('promotes job_id, checkpoint_id, node and cluster and keeps the rest under attributes/labels', () => {
-    const doc = logDocument(logRecord(7));
+    const doc = JSON.parse(JSON.stringify(logDocument(logRecord(7))));
     assert.deepEqual(doc, {
       '@timestamp': '2026-11-24T10:00:00.007Z',
       level: 'INFO',
@@ -47,6 +53,27 @@ describe('opensearch sink: encode', () => {
       attributes: { file: '/opt/flink/log/flink-jm.log' },
     });
   });
+  it('writes log documents of every variant in the same fixed form', () => {
+    const variants: LogRecord[] = [
+      logRecord(2, { logger: undefined, thread: undefined, component: undefined, stream: undefined }),
+      logRecord(3, { labels: { env: 'x', '7': 'numeric key first', node: 'n1' }, attributes: { file: 'f', task_name: 'Map (1/2)' } }),
+      logRecord(4, { labels: {}, attributes: {} }),
+      logRecord(6, { message: 'quote " backslash \\ newline \n ünïcode 😀 \u0001', level: 'ERROR', logKind: 'event' }),
+      logRecord(7, { exception: { type: 'java.io.IOException', message: 'boom', stack: 'java.io.IOException: boom\n\tat x', causes: [] } }),
+    ];
+    assert.deepEqual(variants.map((r) => JSON.parse(JSON.stringify(logDocument(r)))), [
+      { '@timestamp': '2026-11-24T10:00:00.002Z', level: 'INFO', message: 'Checkpoint 2 of job 3f2a completed', log_kind: 'log', cluster: 'c1', node: 'n1', job_id: '3f2a9c', checkpoint_id: '2', labels: { env: 'test' }, attributes: { file: '/opt/flink/log/flink-jm.log' } },
+      { ...base(3), node: 'n1', task_name: 'Map (1/2)', labels: { 7: 'numeric key first', env: 'x' }, attributes: { file: 'f' } },
+      { ...base(4), labels: {}, attributes: {} },
+      { ...base(6), level: 'ERROR', log_kind: 'event', message: 'quote " backslash \\ newline \n ünïcode 😀 \u0001', cluster: 'c1', node: 'n1', job_id: '3f2a9c', checkpoint_id: '6', labels: { env: 'test' }, attributes: { file: '/opt/flink/log/flink-jm.log' } },
+      { ...base(7), exception: { type: 'java.io.IOException', message: 'boom', stack: 'java.io.IOException: boom\n\tat x', causes: [] }, cluster: 'c1', node: 'n1', job_id: '3f2a9c', checkpoint_id: '7', labels: { env: 'test' }, attributes: { file: '/opt/flink/log/flink-jm.log' } },
+    ]);
+  });
+  it('writes @timestamp as toISOString does, for any millisecond and outside the usual years', () => {
+    for (const ms of [Date.UTC(2026, 0, 1, 0, 0, 0, 5), Date.UTC(2026, 0, 1, 0, 0, 0, 50), Date.UTC(2026, 0, 1, 0, 0, 1, 999), 0, -1, 1_700_000_000_123.75, Date.UTC(10000, 0, 1)]) {
+      assert.equal(logDocument(logRecord(0, { timestampMs: ms }))['@timestamp'], new Date(ms).toISOString());
+    }
+  });
   it('writes a non-finite sample value as null (JSON has no NaN)', () => {
     assert.equal(sampleDocument(sample(1, { value: Number.NaN })).value, null);
     assert.equal(sampleDocument(sample(1, { value: 2.5 })).value, 2.5);
@@ -54,6 +81,9 @@ describe('opensearch sink: encode', () => {
   it('names daily indices by the UTC day of the record, or the data stream by its prefix', () => {
     assert.equal(namer.indexFor(logRecord(0, { timestampMs: Date.UTC(2026, 0, 2, 23, 59) })), 'flink-logs-2026.01.02');
     assert.equal(namer.indexFor(sample(0, { timestampMs: Date.UTC(2026, 11, 31) })), 'flink-metrics-2026.12.31');
+    const around = [Date.UTC(2026, 0, 2, 23, 59, 59, 999), Date.UTC(2026, 0, 3), Date.UTC(2026, 0, 2, 12), Date.UTC(2026, 0, 3, 23, 59, 59, 999)];
+    assert.deepEqual(around.map((t) => namer.indexFor(logRecord(0, { timestampMs: t }))), ['flink-logs-2026.01.02', 'flink-logs-2026.01.03', 'flink-logs-2026.01.02', 'flink-logs-2026.01.03']);
+    assert.equal(namer.indexFor(sample(0, { timestampMs: Date.UTC(2026, 0, 3) })), 'flink-metrics-2026.01.03', 'same day, other kind');
     assert.equal(new IndexNamer({ logsPrefix: 'a', metricsPrefix: 'b', dataStream: true }).indexFor(logRecord(0)), 'a');
   });
   it('keeps ids deterministic: the record id, a hash for ids over 512 bytes, series+time for samples', () => {
@@ -66,7 +96,7 @@ describe('opensearch sink: encode', () => {
   });
   it('builds create actions with a trailing newline and refuses an impossible timestamp', () => {
     const { body, sent, problems } = encodeBulk([logRecord(1), logRecord(2, { timestampMs: Number.NaN }), sample(3)], namer);
-    const lines = body.split('\n');
+    const lines = body.toString('utf8').split('\n');
     assert.equal(lines.length, 5);
     assert.equal(lines[4], '');
     assert.deepEqual(JSON.parse(lines[0]!), { create: { _index: 'flink-logs-2026.11.24', _id: 'n1:flink-jm.log:1234:100' } });
@@ -110,6 +140,14 @@ describe('opensearch sink: item-level classification of a captured _bulk answer'
   it('resends everything when the item count does not match (cannot map items to records)', () => {
     const body = { errors: true, items: [{ create: { status: 201 } }] };
     assert.equal(classifyBulkResponse({ status: 200, headers: {}, body }, [0, 1], [], URL).result.kind, 'retry');
+  });
+  it('reads a delivered batch from the start of the answer, and parses every other answer in full', () => {
+    assert.deepEqual(parseBulkAnswer('{"errors":false,"items":[{"create":{"status":201}}]}'), { errors: false });
+    const failed = '{"errors":true,"items":[{"create":{"status":201}},{"create":{"status":429,"error":{"type":"x","reason":"busy"}}}]}';
+    assert.deepEqual(parseBulkAnswer(failed), JSON.parse(failed));
+    assert.deepEqual(classifyBulkResponse({ status: 200, headers: {}, body: parseBulkAnswer(failed) }, [0, 1], [], URL).result, { kind: 'partial', retry: [1], reject: [] });
+    assert.deepEqual(parseBulkAnswer('{ "errors" : false, "items": [] }'), { errors: false, items: [] }, 'other spacing: parsed, not guessed');
+    assert.equal(parseBulkAnswer('<html>proxy</html>'), '<html>proxy</html>');
   });
   it('retries a 200 that is not a bulk answer (the URL points at something else)', () => {
     const { result } = classifyBulkResponse({ status: 200, headers: {}, body: '<html>' }, [0], [], URL);

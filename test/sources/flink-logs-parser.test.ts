@@ -174,6 +174,23 @@ describe('flink_logs parser', () => {
     }
   });
 
+  it('gives a record fields of its own in a copy, never in the attributes its file shares', () => {
+    const shared = { file: '/opt/flink/log/jm.log' };
+    const assembler = new MultilineAssembler(flinkDefaultLayout(utc), 1000, { unparsed() {}, dropped() {} });
+    const lines = [
+      '2024-05-01 12:00:00,000 INFO  org.apache.flink.runtime.checkpoint.CheckpointCoordinator [] - Completed checkpoint 16 for job 90dd6a1e5c8b2f4e7a3d1c0b9f8e7d6c.',
+      '2024-05-01 12:00:01,000 INFO  org.apache.flink.runtime.rest.RestServerEndpoint [] - Rest endpoint listening.',
+      '2024-05-01 12:00:02,000 INFO  org.apache.flink.runtime.rest.RestServerEndpoint [] - done.',
+    ];
+    const recs = lines.flatMap((l, i) => {
+      const p = assembler.push(l, i * 100, i * 100 + 99, 0);
+      return p ? [buildRecord(p, { id: `n:${p.start}`, component: 'jobmanager', stream: 'log', labels: {}, attributes: shared, fallbackTimeMs: 0 })] : [];
+    });
+    assert.deepEqual(recs.map((r) => r.attributes), [{ file: '/opt/flink/log/jm.log', job_id: '90dd6a1e5c8b2f4e7a3d1c0b9f8e7d6c', checkpoint_id: '16' }, { file: '/opt/flink/log/jm.log' }]);
+    assert.deepEqual(shared, { file: '/opt/flink/log/jm.log' });
+    assert.equal(recs[1]!.attributes, shared, 'nothing of its own: the shared object itself');
+  });
+
   describe('custom layouts', () => {
     it('compiles a log4j pattern with thread and dot-millis', () => {
       const l = compileLayout('%d{yyyy-MM-dd HH:mm:ss.SSS} [%t] %-5p %c %x - %m%n', utc);

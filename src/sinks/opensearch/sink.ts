@@ -6,13 +6,15 @@ import type { SendResult } from '../../model/send-result';
 import type { SendOptions, Sink } from '../types';
 import { reasonOf } from '../shared/result';
 import { classifyRequestStatus, classifyTransportError, OpenSearchClient } from './client';
-import { encodeBulk, IndexNamer } from './encode';
+import { BodyBufferPool } from './body-buffer';
+import { DOC_BYTES_GUESS, encodeBulk, IndexNamer } from './encode';
 import { enforceRetention, hasIsm, installIsmPolicy, installTemplates } from './lifecycle';
 import type { OpenSearchConfig } from './schema';
 
 export class OpenSearchSink implements Sink {
   private readonly client: OpenSearchClient;
   private readonly namer: IndexNamer;
+  private readonly bodies = new BodyBufferPool();
   private readonly alreadyDelivered: Counter;
   private readonly deletedIndices: Counter;
   /** Learned in start(); undefined until then (housekeeping then detects it itself). */
@@ -42,10 +44,16 @@ export class OpenSearchSink implements Sink {
   }
 
   async send(records: TelemetryRecord[], options: SendOptions): Promise<SendResult> {
-    const { body, sent, problems } = encodeBulk(records, this.namer);
-    const { result, duplicates } = await this.client.bulk(body, sent, problems, options.signal);
-    if (duplicates) this.alreadyDelivered.inc(duplicates);
-    return result;
+    const buffer = this.bodies.acquire(records.length * DOC_BYTES_GUESS);
+    try {
+      const { body, sent, problems } = encodeBulk(records, this.namer, buffer);
+      const { result, duplicates } = await this.client.bulk(body, sent, problems, options.signal);
+      if (duplicates) this.alreadyDelivered.inc(duplicates);
+      return result;
+    } finally {
+      // bulk() settles only once the request finished or was aborted: nothing reads the bytes any more.
+      this.bodies.release(buffer);
+    }
   }
 
   async healthcheck(signal: AbortSignal): Promise<void> {

@@ -19,7 +19,7 @@ export interface TailerCounters {
 export interface TailerOptions {
   maxLineBytes: number;
   counters: TailerCounters;
-  makeRecord(p: PendingRecord, id: FileIdentity): LogRecord;
+  makeRecord(p: PendingRecord): LogRecord;
 }
 
 const MIN_CHUNK = 1 << 20;
@@ -103,7 +103,7 @@ export class FileTailer {
   }
 
   private emitRecord(p: PendingRecord, out: LogRecord[]): void {
-    out.push(this.opts.makeRecord(p, this.id));
+    out.push(this.opts.makeRecord(p));
     this.builtUpTo = p.end;
   }
 
