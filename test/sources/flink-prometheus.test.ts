@@ -264,6 +264,11 @@ describe('flink_prometheus source', () => {
       assert.equal(cfg.scrape_timeout, undefined, 'then 80% of interval');
     });
 
+    it('says what a label name must look like (the config error reads `"bad-name" is not <this>`)', () => {
+      const r = parse({ drop_labels: ['bad-name'] });
+      assert.equal(r.error?.issues[0]?.message, 'a Prometheus label name (letters, digits and _, not starting with a digit)');
+    });
+
     for (const [o, field] of [
       [{ scrape_timeout: '15s' }, 'scrape_timeout'],
       [{ ports: '9260-9249' }, 'ports'],

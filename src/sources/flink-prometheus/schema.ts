@@ -46,7 +46,7 @@ export const flinkPrometheusSchema = z
       .describe('Time limit of one scrape (and of the discovery call); default 80% of `interval`. Must be shorter than `interval`.')
       .meta({ examples: ['5s'] }),
     drop_labels: z
-      .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a label name'))
+      .array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name (letters, digits and _, not starting with a digit)'))
       .default(['task_attempt_id', 'task_attempt_num'])
       .describe('Labels removed from every series: the defaults change on every task restart and would start new series each time. `[]` keeps all.'),
     include: regexList('Keep only metrics whose name fully matches one of these regular expressions (empty: keep all).'),
