@@ -18,6 +18,7 @@ import { ScrapeMemo } from '../src/sources/flink-prometheus/scrape-memo';
 import { SeriesShaper } from '../src/sources/flink-prometheus/series';
 import { AgentProcess, freePort, REPO_ROOT } from '../test/e2e/harness';
 import { ensureServices } from '../test/setup/env';
+import { processCpuSeconds } from './support';
 import type { BenchResult } from './types';
 
 const REPLICAS = Number(process.env.BENCH_ANCHOR_REPLICAS ?? 10);
@@ -27,7 +28,6 @@ const WINDOW_S = Number(process.env.BENCH_ANCHOR_WINDOW_S ?? 20);
 const AGENT_ONLY = process.env.BENCH_ANCHOR_AGENT_ONLY === '1';
 const WARMUP_S = 5;
 const FIXTURE = 'tm-prom-with-job-1.20.5.txt';
-const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s on every mainstream kernel config
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Copies every sample line REPLICAS times with a `replica` label, keeping each family's lines together. */
@@ -62,12 +62,6 @@ const n = Number(process.argv[2]);
   await new Promise((r) => s.listen(0, '127.0.0.1', r)); ports.push(s.address().port); }
   console.log(JSON.stringify(ports)); })();`;
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14 and 15 of the full line)
-}
-
 /** Resident memory in MB: all of it (VmRSS), and the process's own part (RssAnon, without mapped files). */
 function rssMb(pid: number): { all: number; private: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -98,7 +92,7 @@ interface Measured {
 async function measureProcess(pid: number, exited: () => boolean, countUrl: string): Promise<Measured> {
   await sleep(WARMUP_S * 1000);
   if (exited()) throw new Error('scraper exited early');
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = processCpuSeconds(pid);
   const g0 = await gets(countUrl);
   let rssMaxMb = 0;
   let privateMaxMb = 0;
@@ -108,7 +102,7 @@ async function measureProcess(pid: number, exited: () => boolean, countUrl: stri
     rssMaxMb = Math.max(rssMaxMb, rss.all);
     privateMaxMb = Math.max(privateMaxMb, rss.private);
   }
-  const cpu1 = cpuSeconds(pid);
+  const cpu1 = processCpuSeconds(pid);
   const g1 = await gets(countUrl);
   return { cpu: cpu1 - cpu0, gets: g1 - g0, rssMaxMb, privateMaxMb };
 }

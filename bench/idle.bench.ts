@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentProcess, freePort, LAUNCH_FLAGS, REPO_ROOT } from '../test/e2e/harness';
+import { processCpuSeconds } from './support';
 import type { BenchResult } from './types';
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const MB = 1048576;
 
 /** Where a process's resident pages are: the node executable's code and read-only data (file-backed, shared by every
@@ -54,11 +54,6 @@ async function baselineProcess(requires: string[]): Promise<MemoryBreakdown> {
   }
 }
 
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
 
 export async function run(): Promise<BenchResult> {
   const seconds = Number(process.env.IDLE_SECONDS ?? 60);
@@ -73,7 +68,7 @@ export async function run(): Promise<BenchResult> {
     await agent.waitHealthy();
     await new Promise((r) => setTimeout(r, 20_000)); // warm-up: first rounds, JIT, lazy modules
     const pid = agent.pid!;
-    const t0 = cpuTicks(pid);
+    const cpu0 = processCpuSeconds(pid);
     const started = Date.now();
     let max: MemoryBreakdown = { rss: 0, nodeCode: 0, nodeData: 0, anon: 0 };
     let sumRss = 0;
@@ -85,7 +80,7 @@ export async function run(): Promise<BenchResult> {
       sumRss += m.rss;
       n++;
     }
-    const cpuSeconds = (cpuTicks(pid) - t0) / TICKS_PER_SECOND;
+    const cpuSeconds = processCpuSeconds(pid) - cpu0;
     const wall = (Date.now() - started) / 1000;
     const bare = await baselineProcess([]);
     const libraries = await baselineProcess(['pino', 'prom-client', 'zod', 'yaml', '@opentelemetry/api']);

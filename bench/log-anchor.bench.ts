@@ -10,16 +10,10 @@ import { join } from 'node:path';
 import { ensureServices } from '../test/setup/env';
 import { AgentProcess, freePort, waitFor } from '../test/e2e/harness';
 import { buildInput } from './log-tail.bench';
+import { processCpuSeconds } from './support';
 import type { BenchResult } from './types';
 
 const LINES = 300_000;
-const TICKS = 100; // USER_HZ
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS;
-}
 
 function ensureRsyslog(): void {
   if (existsSync('/usr/sbin/rsyslogd') && existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/omelasticsearch.so')) return;
@@ -78,7 +72,7 @@ action(type="omelasticsearch" server="127.0.0.1" serverport="${new URL(opensearc
     // rsyslog does not deliver every event here (seen: 0.5% short, rejected bulk items it does not retry), so its
     // run ends when the index stops growing; the events it did store are reported beside its CPU.
     rsStored = await settled(opensearch, rsIndex, Math.floor(events * 0.95));
-    rsCpu = cpuSeconds(rs.pid!);
+    rsCpu = processCpuSeconds(rs.pid!);
   } finally {
     rs.kill('SIGTERM');
   }
@@ -103,7 +97,7 @@ sinks:
       if (agent.pid) maxRss = Math.max(maxRss, agent.rss());
       return (await count(opensearch, `${run}-agent-*`)) >= events;
     }, 600_000, 1000);
-    agentCpu = cpuSeconds(agent.pid!);
+    agentCpu = processCpuSeconds(agent.pid!);
   } finally {
     await agent.terminate();
   }

@@ -1,5 +1,6 @@
-// Helpers the benches share: a bounded pool of concurrent workers, a wall/CPU stopwatch, and a component context
-// that records nothing (benches measure the component, not its logging or metrics).
+// Helpers the benches share: a bounded pool of concurrent workers, a wall/CPU stopwatch, another process's CPU
+// time, and a component context that records nothing (benches measure the component, not its logging or metrics).
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { ComponentContext } from '../src/component';
 
@@ -32,4 +33,15 @@ export async function measure(body: () => Promise<void>): Promise<{ wall: number
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
   return { wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s on every mainstream kernel config. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) another process has used so far, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After the command name in parentheses; utime and stime are fields 14 and 15 of the full line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
