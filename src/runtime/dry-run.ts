@@ -96,12 +96,10 @@ export async function collectOnce(config: AgentConfig, opts: { source?: string; 
  *  reaching an endpoint can take seconds, and `check` prints as it goes so a slow one is plain to see. */
 export async function checkComponents(config: AgentConfig, opts: { offline: boolean; logger: Logger; onItem?: (item: CheckItem) => void }): Promise<CheckItem[]> {
   const svc = services(opts.logger);
-  const collected: CheckItem[] = [];
-  const items = {
-    push(item: CheckItem): void {
-      collected.push(item);
-      opts.onItem?.(item);
-    },
+  const items: CheckItem[] = [];
+  const add = (item: CheckItem): void => {
+    items.push(item);
+    opts.onItem?.(item);
   };
   const signal = AbortSignal.timeout(REACH_TIMEOUT_MS * (Object.keys(config.sources).length + Object.keys(config.sinks).length + 1));
   const sources = new Map<string, Source>();
@@ -110,25 +108,25 @@ export async function checkComponents(config: AgentConfig, opts: { offline: bool
   for (const name of Object.keys(config.sources)) {
     try {
       sources.set(name, buildSource(svc, config, name, signal));
-      items.push({ stage: 'build', kind: 'source', name, status: 'ok', message: `${config.sources[name]!.type} source built` });
+      add({ stage: 'build', kind: 'source', name, status: 'ok', message: `${config.sources[name]!.type} source built` });
     } catch (err) {
-      items.push({ stage: 'build', kind: 'source', name, status: 'fail', message: message(err) });
+      add({ stage: 'build', kind: 'source', name, status: 'fail', message: message(err) });
     }
   }
   for (const [name, cfg] of Object.entries(config.transforms)) {
     try {
       findDefinition(transformDefinitions, 'transform', name, cfg.type).create(cfg, buildContext(svc, config, 'transform', name, cfg.type));
-      items.push({ stage: 'build', kind: 'transform', name, status: 'ok', message: `${cfg.type} transform built` });
+      add({ stage: 'build', kind: 'transform', name, status: 'ok', message: `${cfg.type} transform built` });
     } catch (err) {
-      items.push({ stage: 'build', kind: 'transform', name, status: 'fail', message: message(err) });
+      add({ stage: 'build', kind: 'transform', name, status: 'fail', message: message(err) });
     }
   }
   for (const [name, cfg] of Object.entries(config.sinks)) {
     try {
       sinks.set(name, findDefinition(sinkDefinitions, 'sink', name, cfg.type).create(cfg, buildContext(svc, config, 'sink', name, cfg.type)));
-      items.push({ stage: 'build', kind: 'sink', name, status: 'ok', message: `${cfg.type} sink built` });
+      add({ stage: 'build', kind: 'sink', name, status: 'ok', message: `${cfg.type} sink built` });
     } catch (err) {
-      items.push({ stage: 'build', kind: 'sink', name, status: 'fail', message: message(err) });
+      add({ stage: 'build', kind: 'sink', name, status: 'fail', message: message(err) });
     }
   }
 
@@ -136,25 +134,25 @@ export async function checkComponents(config: AgentConfig, opts: { offline: bool
     for (const [name, source] of sources) {
       try {
         const records = await oneRound(source, AbortSignal.any([signal, AbortSignal.timeout(REACH_TIMEOUT_MS)]));
-        items.push({ stage: 'reach', kind: 'source', name, status: records.length > 0 ? 'ok' : 'warn', message: `collected ${records.length} record${records.length === 1 ? '' : 's'}` });
+        add({ stage: 'reach', kind: 'source', name, status: records.length > 0 ? 'ok' : 'warn', message: `collected ${records.length} record${records.length === 1 ? '' : 's'}` });
       } catch (err) {
-        items.push({ stage: 'reach', kind: 'source', name, status: 'fail', message: message(err) });
+        add({ stage: 'reach', kind: 'source', name, status: 'fail', message: message(err) });
       }
     }
     for (const [name, sink] of sinks) {
       if (!sink.healthcheck) {
-        items.push({ stage: 'reach', kind: 'sink', name, status: 'ok', message: 'nothing to reach' });
+        add({ stage: 'reach', kind: 'sink', name, status: 'ok', message: 'nothing to reach' });
         continue;
       }
       try {
         await sink.healthcheck(AbortSignal.any([signal, AbortSignal.timeout(REACH_TIMEOUT_MS)]));
-        items.push({ stage: 'reach', kind: 'sink', name, status: 'ok', message: 'reachable' });
+        add({ stage: 'reach', kind: 'sink', name, status: 'ok', message: 'reachable' });
       } catch (err) {
-        items.push({ stage: 'reach', kind: 'sink', name, status: 'fail', message: message(err) });
+        add({ stage: 'reach', kind: 'sink', name, status: 'fail', message: message(err) });
       }
     }
   }
   await Promise.allSettled([...sources.values()].map((s) => s.close?.()));
   await Promise.allSettled([...sinks.values()].map((s) => s.close?.()));
-  return collected;
+  return items;
 }
