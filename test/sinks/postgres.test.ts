@@ -83,6 +83,14 @@ describe('postgres sink: encode', () => {
     cache.settle(again.series.id, true);
     assert.equal(encodeBatch([sample(1)], cache).series.id.length, 0);
   });
+  it('stays bounded: past max distinct series it starts over, even when no batch ever committed', () => {
+    const cache = new StoredSeries(2);
+    const news: string[] = [];
+    for (const tm of ['a', 'b', 'c', 'a']) cache.idOf('m', { tm }, (id) => news.push(id));
+    // a and b are pending; c finds the bound reached and starts over, so a is new again afterwards.
+    assert.equal(news.length, 4);
+    assert.equal(news[3], news[0]);
+  });
 });
 
 describe('postgres sink: binary COPY body', () => {

@@ -228,7 +228,13 @@ export class StoredSeries {
 
   /** The id of (name, labels); calls `onNew` once per batch for a series not known to be stored. */
   idOf(name: string, labels: Sample['labels'], onNew: (id: string) => void): SeriesRef {
-    if (this.stored.size >= this.max) this.clear();
+    // Past `max` distinct series the shared cache starts over, and what was known stored with it (series churn:
+    // restarted jobs bring new ids; forgetting costs a few redundant series rows). Refs are immutable, so a
+    // trim in the middle of a batch only re-derives.
+    if (this.refs.trim()) {
+      this.stored.clear();
+      this.pending.clear();
+    }
     const ref = this.refs.get(name, labels);
     if (!this.stored.has(ref.id) && !this.pending.has(ref.id)) {
       this.pending.add(ref.id);
