@@ -8,8 +8,10 @@
 //   └───────┴───────────┴───────┴────────────┘└───────────┴─────────────────────┘└────────────────────┘
 //           ▲ ack cursor                                   ▲ read cursor                           ▲ write cursor
 //
-// - push() appends frames (length + CRC32 + JSON) at the write cursor; a full segment is closed and the next
-//   one opened. Appends are not fsynced: they only need to survive `kill -9`, which the page cache does.
+// - push() appends frames (length + CRC32 + JSON, or a compact sample: sample-frame.ts) at the write cursor; a full
+//   segment is closed and the next one opened. Appends are not fsynced: they only need to survive `kill -9`, which
+//   the page cache does. A sample's series is defined once per segment; the segment keeps where each definition
+//   is (`defs`), so a reader that took the definition from the hot tail, or starts mid-segment, can resolve it.
 // - read() hands out the next records from the read cursor as a batch; the batch is "in flight" until ack().
 // - ack() may arrive out of order (request.concurrency > 1). The ack cursor, and cursor.json, move only over
 //   a prefix of acknowledged batches; a segment is unlinked once the ack cursor has left it, after cursor.json
@@ -18,7 +20,7 @@
 //   naming the file and offset and `fta_buffer_corrupt_records_total`, never a crash. Writing always resumes in
 //   a fresh segment, so new frames never follow garbage.
 // - The bound (`buffer.max_size`) counts bytes not yet acknowledged; disk use may exceed it by one segment.
-//   Memory stays bounded: the in-flight batches, plus a hot tail (hot-tail.ts, <= 4MiB) of just-appended
+//   Memory stays bounded: the in-flight batches, plus a hot tail (hot-tail.ts, <= 4MiB, 16k records) of just-appended
 //   records that a reader keeping up takes without decoding them back from disk.
 // - caughtUp() lets a producer that is far ahead of a reading sink wait (the Router uses it to pace a source
 //   catching up a backlog), so the reader stays in the hot tail; a reader that stopped reading is not waited for.
@@ -28,11 +30,15 @@ import type { TelemetryRecord } from '../model';
 import { AckTracker } from './ack-tracker';
 import type { BufferBatch, BufferCounters, RecordBuffer } from './buffer';
 import { StoppingError } from './buffer';
-import { detach, encodeFrames, type EncodedFrames } from './frame';
+import { encodeFrames, type EncodedFrames } from './frame';
 import { HotTail } from './hot-tail';
+import { SeriesRefs } from './sample-frame';
 import { SegmentReader } from './segment-reader';
 import { Notifier } from './notifier';
 import { CursorFile, listSegmentIds, readCursor, scanSegment, segmentPath, CURSOR_FILE, type Position } from './segments';
+
+/** Bounds the records the hot tail holds when frames are small (compact samples): 4 MiB of them would be ~190k. */
+const HOT_TAIL_EVENTS = 16_384;
 
 export type WhenFull = 'block' | 'drop_newest' | 'drop_oldest';
 
@@ -58,11 +64,14 @@ interface Segment {
   size: number;
   /** Valid frames after `start` (the persisted offset for the first segment, else 0). */
   events: number;
+  /** Offset of the definition frame of each series ref (sample-frame.ts). */
+  defs: number[];
 }
 
 export class DiskQueue implements RecordBuffer {
   private readonly segments: Segment[] = [];
   private writeSeg!: Segment;
+  private writeRefs!: SeriesRefs;
   private writeFd = -1;
   private readSeg!: Segment;
   private readOff = 0;
@@ -91,7 +100,7 @@ export class DiskQueue implements RecordBuffer {
 
   private constructor(private readonly o: DiskQueueOptions) {
     this.cursor = new CursorFile(o.dir);
-    this.hot = new HotTail(Math.min(o.maxBytes, 4 << 20));
+    this.hot = new HotTail(Math.min(o.maxBytes, 4 << 20), HOT_TAIL_EVENTS);
     this.segmentBytes = o.segmentBytes ?? Math.min(32 << 20, Math.max(64 << 10, Math.floor(o.maxBytes / 16)));
     mkdirSync(o.dir, { recursive: true });
     rmSync(`${o.dir}/${CURSOR_FILE}.tmp`, { force: true });
@@ -121,12 +130,13 @@ export class DiskQueue implements RecordBuffer {
     }
     this.unreadE += scan.events;
     this.unreadB += scan.bytes;
-    return { id, path, size: scan.end, events: scan.events };
+    return { id, path, size: scan.end, events: scan.events, defs: scan.defs };
   }
 
   private openWriteSegment(id: number): void {
     if (this.writeFd >= 0) closeSync(this.writeFd);
-    const seg: Segment = { id, path: segmentPath(this.o.dir, id), size: 0, events: 0 };
+    this.writeRefs = new SeriesRefs();
+    const seg: Segment = { id, path: segmentPath(this.o.dir, id), size: 0, events: 0, defs: this.writeRefs.defs };
     this.writeFd = openSync(seg.path, 'wx');
     this.segments.push(seg);
     this.writeSeg = seg;
@@ -149,53 +159,62 @@ export class DiskQueue implements RecordBuffer {
   async push(records: TelemetryRecord[]): Promise<void> {
     if (this.closed) throw new StoppingError(this.o.sink);
     if (records.length === 0) return;
-    let frames = encodeFrames(records);
-    let detached = false;
-    const { offsets, sizes } = frames;
-    this.o.counters.received(records.length, sizes.reduce((a, b) => a + b, 0));
     const n = records.length;
+    // Frames of records[base..], valid while `fresh`: once some were written (their series refs committed, the
+    // rest forgotten), after a wait (other pushes wrote meanwhile) or a segment roll, the rest is encoded anew.
+    let base = 0;
+    let frames = encodeFrames(records, 0, this.writeRefs);
+    let fresh = true;
+    this.o.counters.received(n, total(frames.sizes, frames.count));
     let i = 0;
     while (i < n) {
       if (this.closed) throw new StoppingError(this.o.sink);
+      if (!fresh) {
+        frames = encodeFrames(records, i, this.writeRefs);
+        base = i;
+        fresh = true;
+      }
+      const { offsets, sizes } = frames;
       let j = i;
-      while (j < n && this.queuedBytes + offsets[j + 1]! - offsets[i]! <= this.o.maxBytes) j++;
+      while (j < n && this.queuedBytes + offsets[j + 1 - base]! - offsets[i - base]! <= this.o.maxBytes) j++;
       // A record larger than the whole bound still goes in when the queue is empty, or it could never pass.
       if (j === i && this.queuedEvents === 0) j = i + 1;
+      fresh = false;
       if (j > i) {
-        this.append(records, frames, i, j);
+        this.append(records, frames, base, i, j);
         i = j;
         continue;
       }
+      // Nothing fits. The series these frames would have defined are forgotten before anything else may write.
+      this.writeRefs.forget();
       if (this.o.whenFull === 'block') {
-        // Because the producer must not commit what was not taken, it waits here until acks free space. Other
-        // pushes reuse the shared encoding buffer meanwhile, so the frames get a buffer of their own first.
-        if (!detached) frames = detach(frames);
-        detached = true;
+        // Because the producer must not commit what was not taken, it waits here until acks free space.
         await this.freed.next(this.closing.signal);
-      } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1]! - offsets[i]!)) {
-        let bytes = 0;
-        for (let k = i; k < n; k++) bytes += sizes[k]!;
-        this.o.counters.dropped(n - i, bytes);
+      } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1 - base]! - offsets[i - base]!)) {
+        this.o.counters.dropped(n - i, total(sizes.subarray(i - base), n - i));
         return;
       }
     }
   }
 
-  private append(records: TelemetryRecord[], { buf, offsets, sizes }: EncodedFrames, i: number, j: number): void {
-    let at = offsets[i]!;
-    const end = offsets[j]!;
+  /** Writes frames of records[i..j) (frames start at records[base]); commits their series refs, forgets the rest's. */
+  private append(records: TelemetryRecord[], { buf, offsets, sizes }: EncodedFrames, base: number, i: number, j: number): void {
+    let at = offsets[i - base]!;
+    const end = offsets[j - base]!;
+    const start = at;
     // Positional writes: after a failed (e.g. ENOSPC) partial write the next append overwrites the torn bytes.
-    while (at < end) at += writeSync(this.writeFd, buf, at, end - at, this.writeSeg.size + at - offsets[i]!);
+    while (at < end) at += writeSync(this.writeFd, buf, at, end - at, this.writeSeg.size + at - start);
+    const segBase = this.writeSeg.size - start;
+    this.writeRefs.commit(j - base, (k) => segBase + offsets[k]!);
     // A reader already a whole hot tail behind would find these evicted before it gets here: holding them would
     // only keep records alive (and promoted to V8's old generation) for nothing; it reads them from disk.
-    if (this.unreadB < this.hot.maxBytes) {
-      const base = this.writeSeg.size - offsets[i]!;
-      for (let k = i; k < j; k++) this.hot.push(this.writeSeg.id, base + offsets[k]!, base + offsets[k + 1]!, records[k]!, sizes[k]!);
+    if (this.unreadB < this.hot.maxBytes && this.unreadE < this.hot.maxEvents) {
+      for (let k = i; k < j; k++) this.hot.push(this.writeSeg.id, segBase + offsets[k - base]!, segBase + offsets[k + 1 - base]!, records[k]!, sizes[k - base]!);
     }
-    this.writeSeg.size += end - offsets[i]!;
+    this.writeSeg.size += end - start;
     this.writeSeg.events += j - i;
     this.unreadE += j - i;
-    this.unreadB += end - offsets[i]!;
+    this.unreadB += end - start;
     if (this.writeSeg.size >= this.segmentBytes) this.openWriteSegment(this.writeSeg.id + 1);
     this.pushed.notify();
   }
@@ -315,6 +334,12 @@ export class DiskQueue implements RecordBuffer {
     this.persistAck(this.ackPos, true);
     this.cursor.close();
   }
+}
+
+function total(sizes: Float64Array, count: number): number {
+  let sum = 0;
+  for (let k = 0; k < count; k++) sum += sizes[k]!;
+  return sum;
 }
 
 function statSize(path: string): number {

@@ -1,14 +1,15 @@
 // Reads frames from one DiskQueue segment file at a position: positional reads into a reused buffer, frame
-// checks (length + CRC32), and JSON decoding of the payloads.
+// checks (length + CRC32), and decoding of the payloads (JSON, or compact samples: sample-frame.ts).
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { TelemetryRecord } from '../model';
 import { checkFrame, FRAME_HEADER } from './frame';
 import { rememberJson } from './record-json';
+import { readSample, readSeriesDef, SAMPLE_DEF, SAMPLE_REF, sampleRef, type SeriesDef } from './sample-frame';
 
 export interface Frames {
   records: TelemetryRecord[];
   sizes: number[];
-  /** JSON bytes of the records. */
+  /** Payload bytes of the records. */
   payloadBytes: number;
   count: number;
   /** Bytes of the frames read (headers included): how far the read cursor moves. */
@@ -22,12 +23,16 @@ export interface SegmentRef {
   path: string;
   /** End of the valid frames. */
   size: number;
+  /** Offset of the definition frame of each series ref. */
+  defs: readonly number[];
 }
 
 export class SegmentReader {
   private fd = -1;
   private segId = -1;
   private buf = Buffer.allocUnsafe(1 << 20);
+  /** Series of the open segment by ref, as read (or looked up through `defs`). */
+  private series: Array<SeriesDef | undefined> = [];
 
   /** Up to `maxEvents` frames (and `maxBytes` of payload, at least one frame) from `off` < `seg.size`. */
   read(seg: SegmentRef, off: number, maxEvents: number, maxBytes: number, decode: boolean): ReadOutcome {
@@ -47,9 +52,11 @@ export class SegmentReader {
         const size = f.end - f.payloadStart;
         if (frames.count > 0 && frames.payloadBytes + size > maxBytes) break;
         if (decode) {
-          const json = this.buf.toString('utf8', f.payloadStart, f.end);
-          const record = JSON.parse(json) as TelemetryRecord;
-          rememberJson(record, json);
+          const record = this.decode(seg, f.payloadStart, f.end);
+          if (record === undefined) {
+            if (frames.count > 0) break;
+            return { kind: 'corrupt', reason: `a sample refers to series ${sampleRef(this.buf, f.payloadStart)}, whose definition is unreadable` };
+          }
           frames.records.push(record);
         }
         frames.sizes.push(size);
@@ -64,12 +71,48 @@ export class SegmentReader {
     }
   }
 
+  private decode(seg: SegmentRef, start: number, end: number): TelemetryRecord | undefined {
+    const tag = this.buf[start];
+    if (tag === SAMPLE_DEF) {
+      const def = readSeriesDef(this.buf, start, end);
+      this.series[sampleRef(this.buf, start)] = def;
+      return readSample(this.buf, start, def);
+    }
+    if (tag === SAMPLE_REF) {
+      const ref = sampleRef(this.buf, start);
+      const def = this.series[ref] ?? this.lookup(seg, ref);
+      return def && readSample(this.buf, start, def);
+    }
+    const json = this.buf.toString('utf8', start, end);
+    const record = JSON.parse(json) as TelemetryRecord;
+    rememberJson(record, json);
+    return record;
+  }
+
+  /** The definition of `ref` from its frame (the reader skipped it: taken from the hot tail, or before the start). */
+  private lookup(seg: SegmentRef, ref: number): SeriesDef | undefined {
+    const at = seg.defs[ref];
+    if (at === undefined) return undefined;
+    const head = Buffer.allocUnsafe(FRAME_HEADER);
+    if (readSync(this.fd, head, 0, FRAME_HEADER, at) < FRAME_HEADER) return undefined;
+    const size = checkFrame(head, 0, FRAME_HEADER);
+    if (size.kind !== 'incomplete') return undefined; // an impossible length
+    const frame = Buffer.allocUnsafe(size.need);
+    if (readSync(this.fd, frame, 0, frame.length, at) < frame.length) return undefined;
+    const f = checkFrame(frame, 0, frame.length);
+    if (f.kind !== 'ok' || frame[f.payloadStart] !== SAMPLE_DEF || sampleRef(frame, f.payloadStart) !== ref) return undefined;
+    const def = readSeriesDef(frame, f.payloadStart, f.end);
+    this.series[ref] = def;
+    return def;
+  }
+
   /** Closes the file if it is segment `id` (about to be unlinked), or whatever is open when id is undefined. */
   close(id?: number): void {
     if (this.fd >= 0 && (id === undefined || id === this.segId)) {
       closeSync(this.fd);
       this.fd = -1;
       this.segId = -1;
+      this.series = [];
     }
   }
 

@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFrame } from './frame';
+import { SAMPLE_DEF, sampleRef } from './sample-frame';
 
 export interface Position {
   segment: number;
@@ -87,23 +88,39 @@ export interface ScanResult {
   end: number;
   /** Set when the bytes after `end` are not a valid frame (torn write, bit rot). */
   corrupt?: { offset: number; reason: string };
+  /** Offset of each series definition frame (sample-frame.ts), before `from` included: later samples refer to them. */
+  defs: number[];
 }
 
-/** Walks and checks every frame of a segment from `from` (start-up replay). */
+/** Walks and checks every frame of a segment from `from` (start-up replay), noting series definitions from 0. */
 export function scanSegment(path: string, from: number): ScanResult {
   const buf = readFileSync(path);
-  if (from > buf.length) return { events: 0, bytes: 0, end: from, corrupt: { offset: from, reason: `persisted position beyond the end of the file (${buf.length} bytes)` } };
+  const defs: number[] = [];
+  if (from > buf.length) return { events: 0, bytes: 0, end: from, corrupt: { offset: from, reason: `persisted position beyond the end of the file (${buf.length} bytes)` }, defs };
+  // Frames before `from` were delivered; only the series they define are needed. A bad one ends that walk: a sample
+  // whose definition is lost is met as corrupt when read.
+  for (let at = 0; at < from; ) {
+    const f = checkFrame(buf, at, buf.length);
+    if (f.kind !== 'ok') break;
+    noteDef(buf, at, f.payloadStart, defs);
+    at = f.end;
+  }
   let at = from;
   let events = 0;
   while (at < buf.length) {
     const f = checkFrame(buf, at, buf.length);
     if (f.kind === 'ok') {
+      noteDef(buf, at, f.payloadStart, defs);
       events++;
       at = f.end;
       continue;
     }
     const reason = f.kind === 'corrupt' ? f.reason : `truncated record (${buf.length - at} of ${f.need} bytes)`;
-    return { events, bytes: at - from, end: at, corrupt: { offset: at, reason } };
+    return { events, bytes: at - from, end: at, corrupt: { offset: at, reason }, defs };
   }
-  return { events, bytes: at - from, end: at };
+  return { events, bytes: at - from, end: at, defs };
+}
+
+function noteDef(buf: Buffer, frameAt: number, payloadStart: number, defs: number[]): void {
+  if (buf[payloadStart] === SAMPLE_DEF) defs[sampleRef(buf, payloadStart)] = frameAt;
 }
