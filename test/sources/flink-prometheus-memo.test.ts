@@ -121,6 +121,27 @@ describe('flink_prometheus scrape memo', () => {
     }
   });
 
+  it('reads values that are not plain decimals on recognised lines: NaN, ±Inf, 17 digits, exponents', () => {
+    const memo = newMemo();
+    const page = (v: string[]) => v.map((x, i) => `m{i="${i}"} ${x}`).join('\n');
+    read(memo, page(['1', '2', '3', '4', '5']));
+    const r = read(memo, page(['NaN', '+Inf', '-Inf', '0.30000000000000004', '1.5E-7']));
+    assert.equal(r.errors, 0);
+    assert.ok(Number.isNaN(r.samples[0]!.value));
+    assert.deepEqual(r.samples.slice(1).map((s) => s.value), [Infinity, -Infinity, 0.30000000000000004, 1.5e-7]);
+  });
+
+  it('gives pages that grow and shrink every sample, and no holes', () => {
+    const memo = newMemo();
+    for (const n of [3, 10, 2, 0, 7]) {
+      const r = read(memo, Array.from({ length: n }, (_, i) => `m{i="${i}"} ${i}`).join('\n'));
+      assert.equal(r.samples.length, n);
+      assert.equal(r.series.length, n);
+      assert.deepEqual(r.samples.map((s) => s.value), Array.from({ length: n }, (_, i) => i));
+      assert.ok(r.series.every((s, i) => s.key === `m{cluster="c1",i="${i}",node="n1"}`));
+    }
+  });
+
   it('leaves out names include/exclude filter, on every read, but counts them as scraped', () => {
     const memo = new ScrapeMemo(new SeriesShaper({ dropLabels: [], include: [/^keep$/], exclude: [], base: BASE }));
     for (let round = 0; round < 2; round++) {

@@ -2,7 +2,7 @@
 // edge cases of the text 0.0.4 and OpenMetrics formats.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { parseExposition } from '../../src/sources/flink-prometheus/parse';
+import { parseDecimal, parseExposition } from '../../src/sources/flink-prometheus/parse';
 import { FIXTURES, fixture } from './flink-prometheus.context';
 
 describe('flink_prometheus exposition parser', () => {
@@ -97,6 +97,35 @@ describe('flink_prometheus exposition parser', () => {
       assert.deepEqual(v.slice(1), [Infinity, -Infinity, 1500, -0, Infinity]);
     });
 
+    it('reads plain decimals from bytes to the double Number() gives, and leaves every other token to the string path', () => {
+      const fromBytes = (token: string): number => parseDecimal(Buffer.from(`x ${token}`), 2, token.length + 2);
+      // What Java's Double.toString writes (Flink's reporter): all on the byte path.
+      for (const t of ['0.0', '-0.0', '1.0', '42', '3.14159', '1.0E-5', '1.797693134862315E10', '0.6666666666666666', '1.2345E22', '+7.5', '5.', '.5']) {
+        assert.ok(Object.is(fromBytes(t), Number(t)), t);
+      }
+      // Not plain, or not exact this way: NaN, so the caller parses the text (and reports what does not parse).
+      for (const t of ['NaN', '+Inf', '-Inf', '0x10', '1e', '.', '-', '', '1.5e3x', '1_0', '0.30000000000000004', '1e23', '1e-23', '1e99999']) {
+        assert.ok(Number.isNaN(fromBytes(t)), t);
+      }
+      let onBytePath = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const x = (Math.random() - 0.5) * 10 ** (Math.floor(Math.random() * 44) - 22);
+        for (const t of [String(x), x.toExponential(i % 17), x.toPrecision(1 + (i % 16)).toUpperCase(), x.toFixed(i % 12)]) {
+          const v = fromBytes(t);
+          if (Number.isNaN(v)) continue;
+          onBytePath++;
+          assert.ok(Object.is(v, Number(t)), `${t}: ${v} vs ${Number(t)}`);
+        }
+      }
+      assert.ok(onBytePath > 40_000, `${onBytePath} of 80,000 tokens on the byte path`);
+    });
+
+    it('types a family from a # TYPE line with extra blanks or an upper-case type', () => {
+      const r = parseExposition('# TYPE  m \t COUNTER \nm_total 1\n');
+      assert.equal(r.errors, 0);
+      assert.equal(r.samples[0]!.metricType, 'counter');
+    });
+
     it('takes text-format timestamps as integer milliseconds', () => {
       const r = parseExposition('m{a="b"} 3 1700000000123\nn 4\n');
       assert.equal(r.samples[0]!.timestampMs, 1700000000123);
@@ -163,6 +192,8 @@ describe('flink_prometheus exposition parser', () => {
       ['9m 1', 'metric name'],
       ['# TYPE m', '# TYPE'],
       ['# TYPE m sometype', '# TYPE'],
+      ['# TYPE m constructor', '# TYPE'],
+      ['# TYPE m gauge extra', '# TYPE'],
     ];
     for (const [line, reason] of bad) {
       it(`counts and skips ${JSON.stringify(line)} (${reason})`, () => {

@@ -66,10 +66,11 @@ export function looksLikeOpenMetrics(tail: string): boolean {
   return /# EOF\s*$/.test(tail);
 }
 
-const TYPES: Record<string, MetricType> = {
+// A Map, not an object literal: `# TYPE m constructor` must not find Object.prototype.constructor.
+const TYPES = new Map<string, MetricType>(Object.entries({
   gauge: 'gauge', counter: 'counter', summary: 'summary', histogram: 'histogram', untyped: 'untyped',
   unknown: 'untyped', gaugehistogram: 'histogram', stateset: 'gauge', info: 'gauge',
-};
+} as const));
 
 const SPACE = 32, TAB = 9, HASH = 35, LBRACE = 123, RBRACE = 125, EQ = 61, QUOTE = 34, COMMA = 44, BSLASH = 92, CR = 13;
 
@@ -106,10 +107,20 @@ export class Families {
   /** Reads one comment line, from its `#`. Only TYPE changes what we emit; HELP is text for humans. */
   comment(comment: string): void {
     if (comment.startsWith('# TYPE ')) {
-      const parts = comment.slice(7).trim().split(/[ \t]+/);
-      const type = parts.length === 2 ? TYPES[parts[1]!.toLowerCase()] : undefined;
-      if (!type || !validMetricName(parts[0]!)) throw new LineError('malformed # TYPE line (expected "# TYPE <name> <type>")');
-      this.family = parts[0]!;
+      // "<name> <type>", blanks between: scanned rather than split by a regex, since every read of a page (every
+      // second per target) meets every # TYPE line again.
+      const t = comment.slice(7).trim();
+      let gap = 0;
+      while (gap < t.length && !isBlank(t.charCodeAt(gap))) gap++;
+      let at = gap;
+      while (at < t.length && isBlank(t.charCodeAt(at))) at++;
+      let end = at;
+      while (end < t.length && !isBlank(t.charCodeAt(end))) end++;
+      const word = end === t.length && at < end ? t.slice(at) : '';
+      const type = TYPES.get(word) ?? TYPES.get(word.toLowerCase());
+      const name = t.slice(0, gap);
+      if (!type || !validMetricName(name)) throw new LineError('malformed # TYPE line (expected "# TYPE <name> <type>")');
+      this.family = name;
       this.familyType = type;
       this.lastName = '';
     } else if (comment.trimEnd() === '# EOF') {
@@ -315,6 +326,57 @@ function unescapeLabelValue(text: string, i: number, stop: number, labelName: st
     i++;
   }
   throw new LineError(`unterminated value of label "${labelName}"`);
+}
+
+const MINUS = 45, PLUS = 43, DOT = 46, LOWER_E = 101, UPPER_E = 69;
+/** 10^0 … 10^22: the powers of ten a double holds exactly. */
+const EXACT_POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+const EXACT_INT = 2 ** 53;
+
+/**
+ * The plain decimal in bytes [from, to) (`12`, `-0.25`, `1.0E-5`, what Java's Double.toString writes), read without
+ * making a string; NaN when the token is anything else or the shortcut would not be exact, and the caller then
+ * takes `parseValue` of the text. Exact (Clinger's fast path): the digits form an integer below 2^53 and the
+ * power of ten is at most 10^22, both exact doubles, so one IEEE multiplication or division rounds once, to the
+ * same double `Number(text)` gives.
+ */
+export function parseDecimal(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  const negative = b[i] === MINUS;
+  if (negative || b[i] === PLUS) i++;
+  let mantissa = 0, digits = 0, scale = 0, d = 0;
+  while (i < to && (d = b[i]! - 48) >= 0 && d <= 9) {
+    mantissa = mantissa * 10 + d;
+    digits++;
+    i++;
+  }
+  if (i < to && b[i] === DOT) {
+    i++;
+    while (i < to && (d = b[i]! - 48) >= 0 && d <= 9) {
+      mantissa = mantissa * 10 + d;
+      digits++;
+      scale--;
+      i++;
+    }
+  }
+  // Once the true mantissa reaches 2^53 the running one (rounded or not) stays at or above it: the test is exact.
+  if (digits === 0 || mantissa >= EXACT_INT) return Number.NaN;
+  if (i < to && (b[i] === LOWER_E || b[i] === UPPER_E)) {
+    i++;
+    const negativeExp = b[i] === MINUS;
+    if (negativeExp || b[i] === PLUS) i++;
+    let exp = 0, expDigits = 0;
+    while (i < to && (d = b[i]! - 48) >= 0 && d <= 9) {
+      if (exp < 1000) exp = exp * 10 + d; // beyond ±22 the answer is NaN anyway; the cap keeps `exp` small
+      expDigits++;
+      i++;
+    }
+    if (expDigits === 0) return Number.NaN;
+    scale += negativeExp ? -exp : exp;
+  }
+  if (i !== to || scale < -22 || scale > 22) return Number.NaN;
+  const v = scale >= 0 ? mantissa * EXACT_POW10[scale]! : mantissa / EXACT_POW10[-scale]!;
+  return negative ? -v : v;
 }
 
 /** Go's ParseFloat spellings Prometheus writes: `NaN`, `+Inf`, `-Inf` (and `Inf`), plus ordinary decimals. */

@@ -2,6 +2,8 @@
 // labels, and the one rule that keeps dropping labels honest — it never merges two series silently.
 import type { Labels, Sample } from '../../model';
 import type { ParsedSample } from './parse';
+import { SampleRows } from './sample-rows';
+import { SeriesBook } from './series-book';
 
 export interface ShapeOptions {
   /** Labels removed from every series (`task_attempt_id`, `task_attempt_num` by default); the parser drops them. */
@@ -110,31 +112,17 @@ export class SeriesShaper {
   }
 
   /**
-   * One scrape's samples (`samples[i]` of series `series[i]`) by series key.
-   * Collision rule: when dropping labels makes two samples of one scrape the same series (two attempts of one
-   * subtask during a failover, the only case with Flink's labels), we keep the sample with the higher
-   * `task_attempt_num` — the live attempt — or else the first one, and count the other. Merging them (a sum,
-   * an average) would invent a value Flink never reported. Different TaskManagers never collide: `tm_id` stays.
+   * One scrape's samples (`samples[i]` of series `series[i]`) by series key, duplicates resolved by the collision
+   * rule of SeriesBook.addPage. The source keeps a SeriesBook per target instead (no Map per scrape); this is the
+   * one-scrape view of the same rule.
    */
   assemble(series: readonly ShapedSeries[], samples: readonly Sample[]): ShapedScrape {
-    const out = new Map<string, Sample>();
-    let collisions = 0;
-    let firstCollision: string | undefined;
-    let rowOf: Map<Sample, number> | undefined; // built on the first collision only: they are rare
-    for (let i = 0; i < series.length; i++) {
-      const { key } = series[i]!;
-      const before = out.get(key);
-      if (before !== undefined) {
-        collisions++;
-        firstCollision ??= key;
-        // Attempts only differ when drop_labels removed task_attempt_num; -1 everywhere keeps the first.
-        rowOf ??= new Map(samples.map((s, row) => [s, row]));
-        if (series[i]!.attempt <= series[rowOf.get(before)!]!.attempt) continue;
-      }
-      out.set(key, samples[i]!);
-    }
-    const shaped: ShapedScrape = { series: out, collisions };
-    if (firstCollision !== undefined) shaped.firstCollision = firstCollision;
+    const book = new SeriesBook();
+    book.begin();
+    const out = new SampleRows(series.length);
+    const page = book.addPage(series, samples, out, () => true);
+    const shaped: ShapedScrape = { series: book.emittedBy(out), collisions: page.collisions };
+    if (page.firstCollision !== undefined) shaped.firstCollision = page.firstCollision;
     return shaped;
   }
 }

@@ -2,16 +2,17 @@
 // (series.ts), report per-target health like Prometheus (`up`, `scrape_duration_seconds`, …), cap the number of
 // series and end vanished series with stale markers.
 import type { ComponentContext, Counter, Gauge } from '../../component';
-import type { Labels, Sample, TelemetryRecord } from '../../model';
+import type { Labels, TelemetryRecord } from '../../model';
 import { seriesKey } from '../../model';
 import { agentLabels } from '../shared/agent-labels';
 import { fullMatch } from '../shared/regex';
-import { StaleTracker } from '../shared/stale-tracker';
 import type { Source } from '../types';
 import { GetError, httpGet } from './http-get';
 import type { FlinkPrometheusConfig } from './schema';
 import { ScrapeMemo, type MemoRead } from './scrape-memo';
 import { SeriesShaper } from './series';
+import { SampleRows } from './sample-rows';
+import { SeriesBook } from './series-book';
 import type { Target } from './targets';
 import { TargetResolver } from './targets';
 
@@ -23,6 +24,16 @@ type Outcome =
   | { kind: 'absent'; target: Target }
   | { kind: 'down'; target: Target; startMs: number; seconds: number; reason: string }
   | { kind: 'up'; target: Target; startMs: number; seconds: number; read: MemoRead };
+
+/** One target's series between rounds, and the labels and keys of its health series, made once. */
+interface Tracked {
+  book: SeriesBook;
+  health: Readonly<Labels>;
+  keys: Record<HealthName, string>;
+}
+
+const HEALTH = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling'] as const;
+type HealthName = (typeof HEALTH)[number];
 
 interface Counters {
   parseErrors: Counter;
@@ -36,15 +47,18 @@ interface Counters {
 export class FlinkPrometheusSource implements Source {
   private readonly resolver: TargetResolver;
   private readonly shaper: SeriesShaper;
-  private readonly tracker = new StaleTracker();
+  /** Per target URL: its series, for collisions, the series limit and stale markers (see series-book.ts). */
+  private readonly tracked = new Map<string, Tracked>();
   /** Per target URL: what its last page held, so an unchanged series is recognised, not parsed again. */
   private readonly memos = new Map<string, ScrapeMemo>();
-  /** Series admitted under `series_limit`; a series stays admitted until it vanishes, so the cut is stable. */
+  /** Series admitted under `series_limit` (see `admit`). */
   private readonly admitted = new Set<string>();
   /** Probed targets that answered last round (their disappearance is reported once with up=0). */
   private readonly present = new Set<string>();
   /** Targets currently failing, so each failure streak is logged once. */
   private readonly failing = new Set<string>();
+  /** Samples the last round gave: the size of the next round's array (see SampleRows). */
+  private lastRound = 0;
   private readonly base: Labels;
   private readonly timeoutMs: number;
   private readonly m: Counters;
@@ -69,35 +83,36 @@ export class FlinkPrometheusSource implements Source {
     const roundMs = Date.now();
     const targets = await this.resolver.resolve(signal);
     const outcomes = await mapLimit(targets, this.cfg.concurrency, (t) => this.scrape(t, signal));
-    const out: Sample[] = [];
+    const out = new SampleRows(this.lastRound);
     const seen = new Set<string>();
     const limit = { dropped: 0, first: '' };
     let up = 0;
     for (const o of outcomes) {
       const group = o.target.url;
-      let current: Map<string, Sample>;
       if (o.kind === 'absent') {
         // Was answering last round, now the port is closed: say so once with up=0; next round `up` goes stale.
         this.memos.delete(group);
         if (!this.present.delete(group)) continue;
         this.ctx.logger.info({ target: o.target.instance }, 'reporter is gone (port closed); its series end with stale markers');
-        current = new Map();
-        this.health(current, o.target, roundMs, 0);
-      } else {
-        if (o.target.probed) this.present.add(group);
-        current = o.kind === 'up' ? this.accept(o, limit) : new Map();
-        const scraped = o.kind === 'up' ? { seconds: o.seconds, scraped: o.read.scraped, kept: current.size } : { seconds: o.seconds };
-        this.health(current, o.target, o.startMs, o.kind === 'up' ? 1 : 0, scraped);
-        if (o.kind === 'up') up++;
+      } else if (o.target.probed) this.present.add(group);
+      const t = this.trackedOf(o.target);
+      t.book.begin();
+      if (o.kind === 'absent') this.health(t, out, roundMs, 0);
+      else if (o.kind === 'down') this.health(t, out, o.startMs, 0, { seconds: o.seconds });
+      else {
+        const kept = this.accept(o, t.book, out, limit);
+        this.health(t, out, o.startMs, 1, { seconds: o.seconds, scraped: o.read.scraped, kept });
+        up++;
       }
       seen.add(group);
-      for (const s of current.values()) out.push(s);
-      this.forget(this.tracker.replace(group, current, roundMs), out);
+      t.book.sweep(roundMs, out, this.ended);
     }
-    for (const group of this.tracker.groups()) {
+    for (const [group, t] of this.tracked) {
       if (seen.has(group)) continue;
       this.memos.delete(group);
-      this.forget(this.tracker.end(group, roundMs), out);
+      // Deleting the current key while iterating a Map is safe: iteration continues with the next entry.
+      this.tracked.delete(group);
+      t.book.end(roundMs, out, this.ended);
     }
 
     if (limit.dropped > 0) {
@@ -105,11 +120,12 @@ export class FlinkPrometheusSource implements Source {
       this.ctx.logger.warn({ series_limit: this.cfg.series_limit, dropped: limit.dropped, first: limit.first }, 'series_limit reached: new series dropped this round; raise series_limit or narrow include/exclude');
     }
     this.m.targetsUp.set(up);
+    this.lastRound = out.length;
     const staticDown = outcomes.filter((o) => o.kind === 'down' && !o.target.probed).map((o) => o.target.instance);
     if (up === 0) this.ctx.status.error(`no Flink reporter answered (${this.describeWhere()})`);
     else if (staticDown.length > 0) this.ctx.status.error(`reporter URLs not answering: ${staticDown.join(', ')}`);
     else this.ctx.status.ok();
-    return out;
+    return out.done();
   }
 
   /** One GET; a refused connection on a probed port means "no process there", not a failure. */
@@ -141,56 +157,60 @@ export class FlinkPrometheusSource implements Source {
     return { kind: 'down', target, startMs, seconds, reason };
   }
 
-  /** Shapes a successful scrape, reports its parse problems and applies the series limit. */
-  private accept(o: Extract<Outcome, { kind: 'up' }>, limit: { dropped: number; first: string }): Map<string, Sample> {
+  /** Adds a successful scrape's samples to `out`, reports its parse problems and collisions; returns the series kept. */
+  private accept(o: Extract<Outcome, { kind: 'up' }>, book: SeriesBook, out: SampleRows, limit: { dropped: number; first: string }): number {
     const { read, target } = o;
     if (read.errors > 0) {
       this.m.parseErrors.inc(read.errors);
       const e = read.firstError!;
       this.ctx.logger.warn({ target: target.instance, errors: read.errors, line: e.line, reason: e.reason, text: e.text }, `${read.errors} exposition line(s) skipped; first at line ${e.line}: ${e.reason}`);
     }
-    const shaped = this.shaper.assemble(read.series, read.samples);
-    if (shaped.collisions > 0) {
-      this.m.collisions.inc(shaped.collisions);
-      this.ctx.logger.warn({ target: target.instance, collisions: shaped.collisions, first: shaped.firstCollision }, 'dropping drop_labels made series identical; kept the latest task attempt');
+    const page = book.addPage(read.series, read.samples, out, this.admit);
+    if (page.collisions > 0) {
+      this.m.collisions.inc(page.collisions);
+      this.ctx.logger.warn({ target: target.instance, collisions: page.collisions, first: page.firstCollision }, 'dropping drop_labels made series identical; kept the latest task attempt');
     }
-    for (const key of shaped.series.keys()) {
-      if (this.admitted.has(key)) continue;
-      if (this.admitted.size < this.cfg.series_limit) this.admitted.add(key);
-      else {
-        // Deleting the current key while iterating a Map is safe: iteration continues with the next entry.
-        shaped.series.delete(key);
-        if (limit.dropped++ === 0) limit.first = key;
-      }
+    if (page.refused > 0) {
+      if (limit.dropped === 0) limit.first = page.firstRefused!;
+      limit.dropped += page.refused;
     }
-    return shaped.series;
+    return page.kept;
+  }
+
+  /** `series_limit`: a series stays admitted until it ends, so the cut is stable from round to round. */
+  private readonly admit = (key: string): boolean => {
+    if (this.admitted.has(key)) return true;
+    if (this.admitted.size >= this.cfg.series_limit) return false;
+    this.admitted.add(key);
+    return true;
+  };
+
+  /** A series ended (its stale marker is out): it frees its place under the series limit. */
+  private readonly ended = (key: string): void => {
+    this.admitted.delete(key);
+  };
+
+  private trackedOf(target: Target): Tracked {
+    let t = this.tracked.get(target.url);
+    if (t === undefined) {
+      // Frozen and shared by every round's health samples, like the scraped series' labels (sinks key caches on them).
+      const health = Object.freeze({ ...this.base, instance: target.instance });
+      const keys = Object.fromEntries(HEALTH.map((name) => [name, seriesKey(name, health)])) as Record<HealthName, string>;
+      this.tracked.set(target.url, (t = { book: new SeriesBook(), health, keys }));
+    }
+    return t;
   }
 
   /** `up`, `scrape_duration_seconds`, `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, like Prometheus. */
-  private health(
-    into: Map<string, Sample>,
-    target: Target,
-    timestampMs: number,
-    upValue: number,
-    detail?: { seconds: number; scraped?: number; kept?: number },
-  ): void {
-    const labels = { ...this.base, instance: target.instance };
-    const put = (name: string, value: number): void => {
-      into.set(seriesKey(name, labels), { kind: 'sample', name, labels, value, timestampMs, metricType: 'gauge' });
+  private health(t: Tracked, out: SampleRows, timestampMs: number, upValue: number, detail?: { seconds: number; scraped?: number; kept?: number }): void {
+    const put = (name: HealthName, value: number): void => {
+      t.book.put(t.keys[name], { kind: 'sample', name, labels: t.health, value, timestampMs, metricType: 'gauge' }, out);
     };
     put('up', upValue);
     if (!detail) return;
     put('scrape_duration_seconds', detail.seconds);
     if (detail.scraped !== undefined) put('scrape_samples_scraped', detail.scraped);
     if (detail.kept !== undefined) put('scrape_samples_post_metric_relabeling', detail.kept);
-  }
-
-  /** Emits stale markers and frees their places under the series limit. */
-  private forget(markers: Sample[], out: Sample[]): void {
-    for (const m of markers) {
-      this.admitted.delete(seriesKey(m.name, m.labels));
-      out.push(m);
-    }
   }
 
   private describeWhere(): string {

@@ -45,7 +45,8 @@ export class StaleTracker {
   }
 }
 
-function staleMarker(ref: SeriesRef, timestampMs: number): Sample {
+/** The staleness marker that ends series `ref`. */
+export function staleMarker(ref: SeriesRef, timestampMs: number): Sample {
   const marker: Sample = { kind: 'sample', name: ref.name, labels: ref.labels, value: Number.NaN, timestampMs, stale: true };
   if (ref.metricType) marker.metricType = ref.metricType;
   return marker;
