@@ -159,6 +159,27 @@ describe('prometheus_remote_write encoder', () => {
     }
   });
 
+  it('writes the same bytes into a reused body as into fresh ones while batches grow, shrink and mix timestamp sizes', () => {
+    const frozen = Array.from({ length: 300 }, (_, i) => Object.freeze({ i: String(i) }));
+    const batches: TelemetryRecord[][] = [
+      [sample('m', frozen[0]!, 1, 1), sample('m', frozen[1]!, 2, 2 ** 52)],
+      frozen.map((labels, i) => sample('m', labels, i, 1_795_650_000_000 + (i % 3))),
+      [sample('m', frozen[2]!, 5, 1_795_650_001_000, { stale: true }), sample('m', frozen[2]!, 4, 1_795_650_000_000), sample('m', frozen[3]!, 6, 7)],
+    ];
+    const fresh = new RemoteWriteEncoder();
+    const reused = new RemoteWriteEncoder({ reuseBody: true });
+    const underlying = new Set<ArrayBufferLike>();
+    for (let round = 0; round < 2; round++) {
+      for (const batch of batches) {
+        const body = reused.encode(batch).body;
+        underlying.add(body.buffer);
+        assert.deepEqual(Buffer.from(body), fresh.encode(batch).body);
+      }
+    }
+    // One buffer for the first batch, one once the 300-series batch outgrew it; never one per batch.
+    assert.equal(underlying.size, 2);
+  });
+
   it('matches encodeLabels for a single series and survives a snappy block round trip', async () => {
     const { compressSync } = await import('snappy');
     const body = new RemoteWriteEncoder().encode(Array.from({ length: 500 }, (_, i) => sample('m', { i: String(i % 7) }, i, 1000 + i))).body;
@@ -360,6 +381,18 @@ describe('SeriesCache (the per-series memo of the remote-write and InfluxDB enco
     assert.equal(cache.get('n', frozen), 2);
     assert.equal(cache.get('m', frozen), 1);
     assert.equal(cache.get('m', { a: '2' }), 3);
+  });
+
+  it('never answers for another name through the frozen object expected next in scrape order', () => {
+    const { cache } = counting();
+    const m = Object.freeze({ a: '1' });
+    const n = Object.freeze({ a: '2' });
+    assert.equal(cache.get('m', m), 1);
+    assert.equal(cache.get('n', n), 2);
+    assert.equal(cache.get('m', m), 1);
+    assert.equal(cache.get('x', n), 3, 'n is the expected object here, but under another name');
+    assert.equal(cache.get('m', m), 1);
+    assert.equal(cache.get('n', n), 2);
   });
 
   it('forgets frozen objects too when it trims', () => {

@@ -67,7 +67,7 @@ export class RemoteWriteClient {
     this.target = `${this.http.url.origin}${this.http.url.pathname}`;
   }
 
-  /** POSTs one uncompressed WriteRequest. */
+  /** POSTs one uncompressed WriteRequest, which is read only before the first await (the sink reuses its buffer). */
   async write(protobuf: Buffer, attempt: number, signal: AbortSignal): Promise<RemoteWriteOutcome> {
     const body = snappy(protobuf);
     try {

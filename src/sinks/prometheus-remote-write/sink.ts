@@ -9,7 +9,8 @@ import { RemoteWriteEncoder } from './encode';
 import type { RemoteWriteConfig } from './schema';
 
 export class RemoteWriteSink implements Sink {
-  private readonly encoder = new RemoteWriteEncoder();
+  /** reuseBody: client.write() compresses the body before its first await, so the next send() may overwrite it. */
+  private readonly encoder = new RemoteWriteEncoder({ reuseBody: true });
   private readonly client: RemoteWriteClient;
   private readonly duplicateOnRetry: Counter;
   private readonly merged: Counter;

@@ -14,7 +14,8 @@
 //
 // Frozen label objects skip even that: flink_prometheus emits each series' labels frozen and reuses the same
 // object on every scrape (scrape-memo.ts), so its identity names the series, and freezing guarantees no label
-// changed since we derived from it. The lookup is then one WeakMap probe and a name comparison.
+// changed since we derived from it. In scrape order the lookup is then two comparisons with the expected entry
+// (which remembers the frozen object it was last found by); out of order, one WeakMap probe.
 import type { Labels } from '../../model';
 
 interface Entry<T> {
@@ -24,6 +25,8 @@ interface Entry<T> {
   value: T;
   /** Where the series stands in the first-met order. */
   at: number;
+  /** The frozen label object this entry was last found by (a strong reference, bounded like the entries). */
+  frozen: Readonly<Labels> | undefined;
 }
 
 function fnv(h: number, s: string): number {
@@ -60,18 +63,20 @@ export class SeriesCache<T> {
   constructor(private readonly derive: (name: string, labels: Labels) => T, private readonly max = 200_000) {}
 
   get(name: string, labels: Readonly<Labels>): T {
-    const frozen = Object.isFrozen(labels);
-    if (frozen) {
-      const known = this.byObject.get(labels);
-      if (known !== undefined && known.name === name) {
-        this.next = known.at + 1;
-        return known.value;
-      }
-    }
     const expected = this.order[this.next];
-    const entry = expected !== undefined && matches(expected, name, labels) ? expected : this.lookup(name, labels);
+    // Only frozen objects are remembered, so identity here proves the labels are the ones derived from.
+    if (expected !== undefined && expected.frozen === labels && expected.name === name) {
+      this.next++;
+      return expected.value;
+    }
+    const frozen = Object.isFrozen(labels);
+    let entry = frozen ? this.byObject.get(labels) : undefined;
+    if (entry === undefined || entry.name !== name) {
+      entry = expected !== undefined && matches(expected, name, labels) ? expected : this.lookup(name, labels);
+      if (frozen) this.byObject.set(labels, entry);
+    }
+    if (frozen) entry.frozen = labels;
     this.next = entry.at + 1;
-    if (frozen) this.byObject.set(labels, entry);
     return entry.value;
   }
 
@@ -85,7 +90,7 @@ export class SeriesCache<T> {
         for (const e of hit) if (matches(e, name, labels)) return e;
       }
     }
-    const entry: Entry<T> = { name, keys: [], values: [], value: this.derive(name, labels), at: this.order.length };
+    const entry: Entry<T> = { name, keys: [], values: [], value: this.derive(name, labels), at: this.order.length, frozen: undefined };
     this.order.push(entry);
     for (const k in labels) {
       entry.keys.push(k);
