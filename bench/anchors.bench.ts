@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import { parseExposition } from '../src/sources/flink-prometheus/parse';
 import { ScrapeMemo } from '../src/sources/flink-prometheus/scrape-memo';
 import { SeriesShaper } from '../src/sources/flink-prometheus/series';
+import { SeriesBook } from '../src/sources/flink-prometheus/series-book';
 import { AgentProcess, freePort, REPO_ROOT } from '../test/e2e/harness';
 import { ensureServices } from '../test/setup/env';
-import { processCpuSeconds } from './support';
+import { processCpuSeconds, scrapeRound } from './support';
 import type { BenchResult } from './types';
 
 const REPLICAS = Number(process.env.BENCH_ANCHOR_REPLICAS ?? 10);
@@ -123,11 +124,9 @@ async function measureChild(child: ChildProcess, countUrl: string): Promise<Meas
 function sourceFloor(page: string): { parse: number; steady: number } {
   const shaper = new SeriesShaper({ dropLabels: ['task_attempt_id', 'task_attempt_num'], include: [], exclude: [], base: { cluster: 'c', node: 'n' } });
   const memo = new ScrapeMemo(shaper);
+  const book = new SeriesBook();
   const body = Buffer.from(page);
-  const steady = () => {
-    const read = memo.read(body, false, Date.now());
-    return shaper.assemble(read.series, read.samples).series.size;
-  };
+  const steady = () => scrapeRound(memo, book, body);
   const perSample = (fn: () => number): number => {
     for (let r = 0; r < 5; r++) fn(); // JIT warm-up
     const c0 = process.cpuUsage();
@@ -221,7 +220,7 @@ sinks:
       `Flink TM exposition ${FIXTURE} ×${REPLICAS} replicas = ${perPage} samples per page, ${TARGETS} targets, 1 s interval, ${WINDOW_S} s window after ${WARMUP_S} s warm-up, remote-write to ${remote}.`,
       `Anchors: Debian prometheus 2.42 --enable-feature=agent and vmagent (victoria-metrics 1.79). Agent: dist/src/cli/main.js run with its shebang flags, flink_prometheus (scan: false, the same URLs) → prometheus_remote_write with its default disk buffer.`,
       'CPU of each process from /proc/<pid>/stat utime+stime over the window; µs per sample = CPU seconds per million samples. RSS max sampled every second of the window; rss_private = RssAnon (without the node binary and other mapped files).',
-      'parse_only: parseExposition of the same page in the bench process (what a first scrape costs); steady_scrape: the source reading it again through ScrapeMemo + SeriesShaper.assemble (what every later scrape costs).',
+      'parse_only: parseExposition of the same page in the bench process (what a first scrape costs); steady_scrape: the source reading it again through ScrapeMemo + its SeriesBook (what every later scrape costs).',
       '*_series_forwarded = series VictoriaMetrics holds for that job (≈ samples_per_page × targets; the agent adds up/scrape_* per target and drops task_attempt_* by default).',
     ],
   };

@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { ComponentContext } from '../src/component';
+import { SampleRows } from '../src/sources/flink-prometheus/sample-rows';
+import type { ScrapeMemo } from '../src/sources/flink-prometheus/scrape-memo';
+import type { SeriesBook } from '../src/sources/flink-prometheus/series-book';
 
 /** A ComponentContext with a silent logger and no-op metrics and status. */
 export function silentContext(dataDir = '/nonexistent'): ComponentContext {
@@ -44,4 +47,15 @@ export function processCpuSeconds(pid: number): number {
   // After the command name in parentheses; utime and stime are fields 14 and 15 of the full line.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** What flink_prometheus does with one target's page in a round: read through its memo, then its series book. */
+export function scrapeRound(memo: ScrapeMemo, book: SeriesBook, body: Buffer): number {
+  const now = Date.now();
+  const read = memo.read(body, false, now);
+  const rows = new SampleRows(read.samples.length);
+  book.begin();
+  book.addPage(read.series, read.samples, rows, () => true);
+  book.sweep(now, rows, () => undefined);
+  return rows.done().length;
 }

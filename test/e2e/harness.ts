@@ -11,6 +11,8 @@ export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 /** The node flags of the shipped launch line (the bin's `#!/usr/bin/env -S node …` shebang), so tests run it as shipped. */
 export const LAUNCH_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+/** Extra node flags for the agent process only (profiling a bench: `--cpu-prof`, `--trace-gc`, `--require=…`). */
+const EXTRA_FLAGS = (process.env.FTA_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -49,7 +51,7 @@ export class AgentProcess {
 
   start(): void {
     const fd = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...LAUNCH_FLAGS, MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
+    this.child = spawn(process.execPath, [...LAUNCH_FLAGS, ...EXTRA_FLAGS, MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const child = this.child;
     this.exit = new Promise((r) => child.once('exit', (code) => r(code)));
