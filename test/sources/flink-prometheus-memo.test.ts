@@ -6,7 +6,7 @@ import type { Sample } from '../../src/model';
 import { parseExposition } from '../../src/sources/flink-prometheus/parse';
 import { ScrapeMemo, type MemoRead } from '../../src/sources/flink-prometheus/scrape-memo';
 import { SeriesShaper } from '../../src/sources/flink-prometheus/series';
-import { fixture } from './flink-prometheus.context';
+import { fixture, oneScrape } from './flink-prometheus.context';
 
 const BASE = { cluster: 'c1', node: 'n1' };
 const newMemo = (dropLabels: string[] = []) => new ScrapeMemo(new SeriesShaper({ dropLabels, include: [], exclude: [], base: BASE }));
@@ -108,14 +108,14 @@ describe('flink_prometheus scrape memo', () => {
     assert.deepEqual(back[1]!.labels, first[1]!.labels);
   });
 
-  it('keeps both lines of a series written twice (the shaper counts the collision), on every read', () => {
+  it('keeps both lines of a series written twice (the series book counts the collision), on every read', () => {
     const shaper = new SeriesShaper({ dropLabels: ['task_attempt_num'], include: [], exclude: [], base: BASE });
     const memo = new ScrapeMemo(shaper);
     const page = 'm{task_attempt_num="0",s="0"} 1\nm{task_attempt_num="1",s="0"} 2\nm{task_attempt_num="0",s="1"} 3\n';
     for (let round = 0; round < 3; round++) {
       const r = memo.read(Buffer.from(page), undefined, 1);
       assert.equal(r.samples.length, 3);
-      const shaped = shaper.assemble(r.series, r.samples);
+      const shaped = oneScrape(r.series, r.samples);
       assert.equal(shaped.collisions, 1);
       assert.deepEqual([...shaped.series.values()].map((s) => s.value), [2, 3], 'the newer attempt wins');
     }

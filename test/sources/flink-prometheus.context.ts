@@ -4,6 +4,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import type { ComponentContext } from '../../src/component';
+import type { Sample } from '../../src/model';
+import { SampleRows } from '../../src/sources/flink-prometheus/sample-rows';
+import type { ShapedSeries } from '../../src/sources/flink-prometheus/series';
+import { SeriesBook } from '../../src/sources/flink-prometheus/series-book';
 
 export interface RecordedContext extends ComponentContext {
   logs: Array<{ level: number; msg: string; [k: string]: unknown }>;
@@ -47,3 +51,15 @@ export function warnings(ctx: RecordedContext): RecordedContext['logs'] {
 /** test/fixtures/prometheus (tests run from dist/test/sources). */
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'prometheus');
 export const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+
+/** One scrape through a fresh SeriesBook, as a map: series key → the sample kept (collision rule applied). */
+export function oneScrape(series: readonly ShapedSeries[], samples: readonly Sample[]): { series: Map<string, Sample>; collisions: number } {
+  const book = new SeriesBook();
+  book.begin();
+  const out = new SampleRows(series.length);
+  const page = book.addPage(series, samples, out, () => true);
+  // Rows follow the first-seen order of the keys (a collision replaces its series' row in place).
+  const rows = out.done();
+  const keys = [...new Set(series.map((s) => s.key))];
+  return { series: new Map(keys.map((key, i) => [key, rows[i]!])), collisions: page.collisions };
+}

@@ -11,7 +11,7 @@ import { SeriesShaper } from '../../src/sources/flink-prometheus/series';
 import { hostFromRpcPath, taskManagerHosts } from '../../src/sources/flink-prometheus/targets';
 import type { Source, SourceContext } from '../../src/sources/types';
 import type { RecordedContext } from './flink-prometheus.context';
-import { fixture, recordingContext, warnings } from './flink-prometheus.context';
+import { fixture, oneScrape, recordingContext, warnings } from './flink-prometheus.context';
 import { AppearingReporterStandIn, freePortBlock } from './flink-prometheus.stand-in';
 
 const TM = fixture('tm-prom-9250-head30.txt');
@@ -43,7 +43,7 @@ describe('flink_prometheus source', () => {
     const shape = (text: string, dropLabels = ['task_attempt_id', 'task_attempt_num'], base = { cluster: 'c1', node: 'n1' }) => {
       const shaper = new SeriesShaper({ dropLabels, include: [], exclude: [], base });
       const read = new ScrapeMemo(shaper).read(Buffer.from(text), undefined, 1000);
-      return { shaped: shaper.assemble(read.series, read.samples), parsed: read.samples };
+      return { shaped: oneScrape(read.series, read.samples), parsed: read.samples };
     };
 
     it('drops task_attempt_id/num but keeps two TaskManagers on one node apart by tm_id', () => {

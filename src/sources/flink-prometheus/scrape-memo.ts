@@ -149,10 +149,10 @@ export class ScrapeMemo {
     const series = this.shaper.describe(parsed);
     if (series === undefined) return { series, at: 0, len: 0, index: 0, epoch: -1 };
     const held = this.byKey.get(series.key);
-    // Same key but another task attempt is another line (see SeriesShaper.assemble), not this one moved.
+    // Same key but another task attempt is another line (see SeriesBook.addPage), not this one moved.
     if (held !== undefined && held.epoch !== epoch && held.series!.attempt === series.attempt) return held;
     const entry: LineEntry = { series, at: 0, len: 0, index: 0, epoch: -1 };
-    // A key already seen in this read is the same series twice in one page: `assemble` counts the collision.
+    // A key already seen in this read is the same series twice in one page: SeriesBook.addPage counts the collision.
     if (held === undefined || held.epoch !== epoch) this.byKey.set(series.key, entry);
     return entry;
   }

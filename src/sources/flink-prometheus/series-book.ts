@@ -120,15 +120,6 @@ export class SeriesBook {
     this.entries.clear();
   }
 
-  /** This round's emitted samples by series key, in first-seen order (`out` is what the round appended to). */
-  emittedBy(out: SampleRows): Map<string, Sample> {
-    const byKey = new Map<string, Sample>();
-    this.entries.forEach((e, key) => {
-      if (e.emitted === this.round) byKey.set(key, out.get(e.row));
-    });
-    return byKey;
-  }
-
   private entry(key: string, sample: Sample): Entry {
     let e = this.entries.get(key);
     if (e === undefined) {

@@ -1,9 +1,7 @@
 // Turns one target's parsed exposition into the samples we emit: name filters, dropped churn labels, the agent's
 // labels, and the one rule that keeps dropping labels honest — it never merges two series silently.
-import type { Labels, Sample } from '../../model';
+import type { Labels } from '../../model';
 import type { ParsedSample } from './parse';
-import { SampleRows } from './sample-rows';
-import { SeriesBook } from './series-book';
 
 export interface ShapeOptions {
   /** Labels removed from every series (`task_attempt_id`, `task_attempt_num` by default); the parser drops them. */
@@ -25,16 +23,8 @@ export interface ShapedSeries {
   labels: Readonly<Labels>;
   /** `seriesKey(name, labels)`. */
   key: string;
-  /** `task_attempt_num` when `drop_labels` removed it (it decides collisions, see `assemble`); else -1. */
+  /** `task_attempt_num` when `drop_labels` removed it (it decides collisions, see SeriesBook.addPage); else -1. */
   attempt: number;
-}
-
-export interface ShapedScrape {
-  /** `seriesKey` → sample, one per series. */
-  series: Map<string, Sample>;
-  /** Samples that became identical to another after dropping labels, and were dropped (see `assemble`). */
-  collisions: number;
-  firstCollision?: string;
 }
 
 export class SeriesShaper {
@@ -109,21 +99,6 @@ export class SeriesShaper {
     const parts = new Array<string>(o.sorted.length);
     for (let i = 0; i < parts.length; i++) parts[i] = o.sorted[i] + '="' + labels[o.sorted[i]!] + '"';
     return name + '{' + parts.join(',') + '}';
-  }
-
-  /**
-   * One scrape's samples (`samples[i]` of series `series[i]`) by series key, duplicates resolved by the collision
-   * rule of SeriesBook.addPage. The source keeps a SeriesBook per target instead (no Map per scrape); this is the
-   * one-scrape view of the same rule.
-   */
-  assemble(series: readonly ShapedSeries[], samples: readonly Sample[]): ShapedScrape {
-    const book = new SeriesBook();
-    book.begin();
-    const out = new SampleRows(series.length);
-    const page = book.addPage(series, samples, out, () => true);
-    const shaped: ShapedScrape = { series: book.emittedBy(out), collisions: page.collisions };
-    if (page.firstCollision !== undefined) shaped.firstCollision = page.firstCollision;
-    return shaped;
   }
 }
 /** Last label-name list seen and its sorted order: consecutive samples of one family share them. */
