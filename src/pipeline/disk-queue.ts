@@ -160,40 +160,35 @@ export class DiskQueue implements RecordBuffer {
     if (this.closed) throw new StoppingError(this.o.sink);
     if (records.length === 0) return;
     const n = records.length;
-    // Frames of records[base..], valid while `fresh`: once some were written (their series refs committed, the
-    // rest forgotten), after a wait (other pushes wrote meanwhile) or a segment roll, the rest is encoded anew.
+    // Frames of records[base..]. Once some were written (their series refs committed, the rest forgotten), or after
+    // a wait (other pushes wrote meanwhile, maybe into a new segment), what is left is encoded anew.
     let base = 0;
     let frames = encodeFrames(records, 0, this.writeRefs);
-    let fresh = true;
     this.o.counters.received(n, total(frames.sizes, frames.count));
-    let i = 0;
-    while (i < n) {
+    for (let i = 0; ; ) {
       if (this.closed) throw new StoppingError(this.o.sink);
-      if (!fresh) {
-        frames = encodeFrames(records, i, this.writeRefs);
-        base = i;
-        fresh = true;
-      }
       const { offsets, sizes } = frames;
       let j = i;
       while (j < n && this.queuedBytes + offsets[j + 1 - base]! - offsets[i - base]! <= this.o.maxBytes) j++;
       // A record larger than the whole bound still goes in when the queue is empty, or it could never pass.
       if (j === i && this.queuedEvents === 0) j = i + 1;
-      fresh = false;
       if (j > i) {
         this.append(records, frames, base, i, j);
         i = j;
-        continue;
+        if (i === n) return;
+      } else {
+        // Nothing fits. The series these frames would have defined are forgotten before anything else may write.
+        this.writeRefs.forget();
+        if (this.o.whenFull === 'block') {
+          // Because the producer must not commit what was not taken, it waits here until acks free space.
+          await this.freed.next(this.closing.signal);
+        } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1 - base]! - offsets[i - base]!)) {
+          this.o.counters.dropped(n - i, total(sizes.subarray(i - base), n - i));
+          return;
+        }
       }
-      // Nothing fits. The series these frames would have defined are forgotten before anything else may write.
-      this.writeRefs.forget();
-      if (this.o.whenFull === 'block') {
-        // Because the producer must not commit what was not taken, it waits here until acks free space.
-        await this.freed.next(this.closing.signal);
-      } else if (this.o.whenFull === 'drop_newest' || !this.dropOldest(offsets[i + 1 - base]! - offsets[i - base]!)) {
-        this.o.counters.dropped(n - i, total(sizes.subarray(i - base), n - i));
-        return;
-      }
+      frames = encodeFrames(records, i, this.writeRefs);
+      base = i;
     }
   }
 

@@ -51,7 +51,7 @@ export class PipelineMetrics {
       deadE: counter('fta_sink_dead_lettered_events_total', 'Records written to the dead-letter file (rejected, or retries gave up).'),
       deadB: counter('fta_sink_dead_lettered_bytes_total', 'Bytes (as buffered) of dead-lettered records.'),
       droppedE: counter('fta_buffer_dropped_events_total', 'Records discarded because the buffer was full (when_full: drop_newest / drop_oldest).'),
-      droppedB: counter('fta_buffer_dropped_bytes_total', 'JSON bytes discarded because the buffer was full.'),
+      droppedB: counter('fta_buffer_dropped_bytes_total', 'Bytes (as buffered) discarded because the buffer was full.'),
       corrupt: counter('fta_buffer_corrupt_records_total', 'Corrupt or torn regions skipped in the disk queue (each region is at least one record lost).'),
     };
     this.sendSeconds = new Histogram({
@@ -73,7 +73,7 @@ export class PipelineMetrics {
       });
     };
     gauge('fta_buffer_queued_events', 'Records in the sink\'s buffer not yet delivered (unread and in flight).', (p) => p.queuedEvents);
-    gauge('fta_buffer_queued_bytes', 'JSON bytes in the sink\'s buffer not yet delivered.', (p) => p.queuedBytes);
+    gauge('fta_buffer_queued_bytes', 'Bytes (as buffered) in the sink\'s buffer not yet delivered.', (p) => p.queuedBytes);
     gauge('fta_buffer_disk_bytes', 'Bytes the sink\'s disk queue occupies (0 for a memory buffer).', (p) => p.diskBytes);
   }
 
