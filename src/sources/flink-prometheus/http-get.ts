@@ -12,6 +12,27 @@ export interface GetResponse<Body> {
 
 export type TextResponse = GetResponse<string>;
 
+/** Where a response body's bytes go as they arrive (page-buffers.ts writes them into a reused buffer). */
+export interface BodyCollector {
+  /** Before the first chunk; `lengthHint` is the Content-Length, 0 when the response has none. */
+  start(lengthHint: number): void;
+  write(chunk: Buffer): void;
+  /** The whole body, after the last chunk. */
+  end(): Buffer;
+}
+
+/** Keeps the chunks and joins them at the end: for one-off GETs. */
+class ChunkList implements BodyCollector {
+  private readonly chunks: Buffer[] = [];
+  start(): void {}
+  write(chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+  end(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+  }
+}
+
 /** A failed GET; `code` is the socket error (`ECONNREFUSED`, …) or `TIMEOUT` / `ABORTED`. */
 export class GetError extends Error {
   override name = 'GetError';
@@ -26,8 +47,12 @@ export async function httpGetText(url: string, timeoutMs: number, signal: AbortS
   return { ...res, body: res.body.toString('utf8') };
 }
 
-/** GET `url`, body as bytes: the scrape reads the exposition from them without decoding it whole (scrape-memo.ts). */
-export function httpGet(url: string, timeoutMs: number, signal: AbortSignal, accept?: string): Promise<GetResponse<Buffer>> {
+/**
+ * GET `url`, body as bytes: the scrape reads the exposition from them without decoding it whole (scrape-memo.ts).
+ * The body is collected by `into` (by default a chunk list). A GET that settles early (time limit, abort) destroys
+ * the request, which stops the response's chunks too: a late page cannot write into a buffer the next round uses.
+ */
+export function httpGet(url: string, timeoutMs: number, signal: AbortSignal, accept?: string, into: BodyCollector = new ChunkList()): Promise<GetResponse<Buffer>> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new GetError('ABORTED', `GET ${url} not sent: the agent is stopping`));
     const client = url.startsWith('https:') ? https : http;
@@ -46,14 +71,14 @@ export function httpGet(url: string, timeoutMs: number, signal: AbortSignal, acc
     const timer = setTimeout(() => finish(new GetError('TIMEOUT', `GET ${url} took longer than ${timeoutMs} ms`)), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     const req = client.get(url, { agent: false, headers: accept ? { accept } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      into.start(Number(res.headers['content-length'] ?? 0) || 0);
+      res.on('data', (chunk: Buffer) => into.write(chunk));
       res.on('error', (e: NodeJS.ErrnoException) => finish(new GetError(e.code ?? 'ERROR', `GET ${url}: ${e.message}`)));
       res.on('end', () =>
         finish(undefined, {
           status: res.statusCode ?? 0,
           contentType: String(res.headers['content-type'] ?? ''),
-          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+          body: into.end(),
         }),
       );
     });

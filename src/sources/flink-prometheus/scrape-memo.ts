@@ -18,6 +18,7 @@
 // "everything before the value" ambiguous to a backwards scan, and Flink serves text 0.0.4, which we ask for.
 import type { MetricType, Sample } from '../../model';
 import { Families, looksLikeOpenMetrics, newScan, parseDecimal, parseLine, parseValue, Problems, readValue, type ParsedSample, type ParseProblem, type Scan, type ValueSlot } from './parse';
+import { PageBuffers } from './page-buffers';
 import type { SeriesShaper, ShapedSeries } from './series';
 
 export interface MemoRead {
@@ -47,6 +48,7 @@ const NL = 10, CR = 13, SPACE = 32, TAB = 9, HASH = 35, RBRACE = 125;
 
 export class ScrapeMemo {
   private body: Buffer = Buffer.alloc(0);
+  private readonly pages = new PageBuffers();
   private lines: LineEntry[] = [];
   /**
    * The array before `lines`, refilled by the next read. Every array here is made at its final size or reused,
@@ -64,6 +66,11 @@ export class ScrapeMemo {
   private readonly slot: ValueSlot = { value: 0, timestampMs: undefined };
 
   constructor(private readonly shaper: SeriesShaper) {}
+
+  /** Where to collect the next page: a reused buffer that is not the one `body` (the page read last) is in. */
+  nextPage(): PageBuffers {
+    return this.pages.begin(this.body);
+  }
 
   /** `openMetrics` from the content type; guessed from a final `# EOF` when undefined, as parseExposition does. */
   read(body: Buffer, openMetrics: boolean | undefined, scrapeMs: number): MemoRead {

@@ -134,10 +134,10 @@ export class FlinkPrometheusSource implements Source {
     const t0 = performance.now();
     const seconds = (): number => (performance.now() - t0) / 1000;
     try {
-      const res = await httpGet(target.url, this.timeoutMs, signal, ACCEPT);
-      if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
       let memo = this.memos.get(target.url);
       if (!memo) this.memos.set(target.url, (memo = new ScrapeMemo(this.shaper)));
+      const res = await httpGet(target.url, this.timeoutMs, signal, ACCEPT, memo.nextPage());
+      if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
       const read = memo.read(res.body, res.contentType.includes('openmetrics') || undefined, startMs);
       if (this.failing.delete(target.url)) this.ctx.logger.info({ target: target.instance }, 'reporter answers again');
       return { kind: 'up', target, startMs, seconds: seconds(), read };
