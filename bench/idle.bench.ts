@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentProcess, freePort, LAUNCH_FLAGS, REPO_ROOT } from '../test/e2e/harness';
+import { AgentProcess, freePort, LAUNCH_ENV, LAUNCH_FLAGS, REPO_ROOT } from '../test/e2e/harness';
 import { processCpuSeconds } from './support';
 import type { BenchResult } from './types';
 
@@ -45,7 +45,7 @@ function memoryBreakdown(pid: number): MemoryBreakdown {
  */
 async function baselineProcess(requires: string[]): Promise<MemoryBreakdown> {
   const code = requires.map((m) => `require(${JSON.stringify(m)});`).join('') + 'setInterval(() => {}, 1000);';
-  const child = spawn(process.execPath, [...LAUNCH_FLAGS, '-e', code], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...LAUNCH_FLAGS, '-e', code], { cwd: REPO_ROOT, env: { ...process.env, ...LAUNCH_ENV }, stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 5000));
     return memoryBreakdown(child.pid!);

@@ -9,8 +9,13 @@ import type { Endpoints } from '../setup/env';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-/** The node flags of the shipped launch line (the bin's `#!/usr/bin/env -S node …` shebang), so tests run it as shipped. */
-export const LAUNCH_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+/** The shipped launch line, the bin's `#!/usr/bin/env -S [NAME=value …] node [flags …]` shebang, so tests run it as shipped. */
+const SHEBANG = /^#!\/usr\/bin\/env -S((?:\s+\w+=\S*)*)\s+node(.*)$/.exec(readFileSync(MAIN, 'utf8').split('\n', 1)[0]!);
+if (!SHEBANG) throw new Error(`${MAIN}: the first line is not \`#!/usr/bin/env -S [NAME=value …] node …\``);
+const words = (s: string | undefined): string[] => (s ?? '').trim().split(/\s+/).filter(Boolean);
+export const LAUNCH_FLAGS = words(SHEBANG[2]);
+/** The environment the shebang sets for node (glibc malloc tuning). */
+export const LAUNCH_ENV: Record<string, string> = Object.fromEntries(words(SHEBANG[1]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
 /** Extra node flags for the agent process only (profiling a bench: `--cpu-prof`, `--trace-gc`, `--require=…`). */
 const EXTRA_FLAGS = (process.env.FTA_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
@@ -51,7 +56,7 @@ export class AgentProcess {
 
   start(): void {
     const fd = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [...LAUNCH_FLAGS, ...EXTRA_FLAGS, MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, stdio: ['ignore', fd, fd] });
+    this.child = spawn(process.execPath, [...LAUNCH_FLAGS, ...EXTRA_FLAGS, MAIN, 'run', '--config', this.configFile], { cwd: REPO_ROOT, env: { ...process.env, ...LAUNCH_ENV }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const child = this.child;
     this.exit = new Promise((r) => child.once('exit', (code) => r(code)));
