@@ -5,13 +5,18 @@ import { gunzipSync } from 'node:zlib';
 import type { TelemetryRecord } from '../../src/model';
 import { influxDbSink } from '../../src/sinks/influxdb';
 import { classifyInflux, errorMessage } from '../../src/sinks/influxdb/client';
-import { encodeLine, LineEncoder, escapeKey, escapeMeasurement, lineTexts, type InfluxMapping } from '../../src/sinks/influxdb/encode';
+import { LineEncoder, escapeKey, escapeMeasurement, lineTexts, type InfluxMapping } from '../../src/sinks/influxdb/encode';
 import { SeriesCache } from '../../src/sinks/shared/series-cache';
 import { droppedIndices } from '../../src/sinks/influxdb/partial-write';
 import { influxDbSchema } from '../../src/sinks/influxdb/schema';
 import { FaultInjectingReceiver, sample, testContext } from './prometheus-remote-write.fixtures';
 
 const perMetric: InfluxMapping = { measurementPerMetric: true, measurement: 'flink', field: 'value', precision: 'ms' };
+
+/** The line a fresh encoder writes for one record (undefined when it refuses it). */
+function encodeLine(record: TelemetryRecord, m: InfluxMapping): string | undefined {
+  return lineTexts(new LineEncoder(m).encode([record]))[0];
+}
 
 describe('influxdb line protocol', () => {
   const escapes: Array<[string, string, string]> = [
@@ -71,13 +76,31 @@ describe('influxdb line protocol', () => {
     assert.equal(batch.body.toString(), 'b value=1 1\nf value=3 1');
   });
 
-  it('writes a batch larger than its first buffer guess, with multi-byte text and changing timestamps, line for line as encodeLine does', () => {
+  it('writes a batch larger than its first buffer guess, with multi-byte text and changing timestamps, line for line as each record alone', () => {
     const encoder = new LineEncoder(perMetric);
     encoder.encode([sample('m', {}, 1, 1)]); // a tiny batch makes the next buffer guess far too small
     const records = Array.from({ length: 3000 }, (_, i) => sample(`größe_${i % 7}`, { 'k ü': `wert,${i % 13} 😀`, n: String(i) }, i / 7, 1795650000000 + Math.floor(i / 100)));
     const batch = encoder.encode(records);
     assert.equal(batch.body.toString('utf8'), records.map((r) => encodeLine(r, perMetric)).join('\n'));
     assert.deepEqual(lineTexts(batch).length, 3000);
+  });
+
+  it('writes the cached prefix bytes again on the next batch, with new values and timestamps, at every precision', () => {
+    for (const [precision] of precisions) {
+      const m = { ...perMetric, precision };
+      const encoder = new LineEncoder(m);
+      const round = (t: number) => [sample('a b', { k: 'v,1' }, -0.25, t), sample('größe', { k: 'ü' }, 1e21, t), sample('a b', { k: 'v,1' }, 5e-324, t + 1)];
+      encoder.encode(round(1795650000123));
+      const next = round(1795650060123);
+      assert.equal(encoder.encode(next).body.toString('utf8'), next.map((r) => encodeLine(r, m)).join('\n'));
+    }
+  });
+
+  it('writes an empty body when no line is left', () => {
+    const batch = new LineEncoder(perMetric).encode([sample('a', {}, NaN, 1), sample('b', {}, 1, 1, { stale: true })]);
+    assert.equal(batch.body.length, 0);
+    assert.deepEqual(lineTexts(batch), []);
+    assert.deepEqual(batch.indices, []);
   });
 });
 

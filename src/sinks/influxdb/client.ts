@@ -51,15 +51,16 @@ export function classifyInflux(status: number, retryAfter: string | undefined, b
 /**
  * zlib level 1 rather than zlib's default 6: line protocol repeats the same series prefixes line after line,
  * so level 1 still shrinks a 2,000-line Flink batch ~33× (level 6: ~40×) for half the CPU (430 vs 900 ns per
- * line), and that CPU is the sink's largest cost after encoding.
+ * line), and that CPU is as large as all the encoding.
  */
 const GZIP_LEVEL = 1;
 
 /**
  * The gzipped request body, as the sink sends it with `gzip: true`. Synchronous on purpose, unlike the shared
- * `gzip` helper: encoding the same batch is itself synchronous and takes longer (≈1 µs a line against ≈0.3 µs
- * to compress it), and the hop to libuv's pool cost more than it spared the loop: 0.9 vs 0.6 ms of wall time and
- * 0.8 vs 0.6 ms of CPU per 2,000-line batch, and 1.8 ms wall when the two cores are busy with the server.
+ * `gzip` helper: encoding the same batch is itself synchronous and takes about as long (≈0.25–0.4 µs a line
+ * against ≈0.25–0.35 µs to compress it), and the hop to libuv's pool cost more than it spared the loop: 0.9 vs
+ * 0.6 ms of wall time and 0.8 vs 0.6 ms of CPU per 2,000-line batch, and 1.8 ms wall when the two cores are busy
+ * with the server.
  */
 export function gzipLines(lines: Buffer | string): Buffer {
   return gzipSync(lines, { level: GZIP_LEVEL });
