@@ -113,6 +113,12 @@ async function runningJobId(s) {
   return jobs.length ? jobs[0].jid : null;
 }
 
+/** Whether a job is on its way (back) to RUNNING: created, initializing, restarting or reconciling. */
+async function jobOnItsWay(s) {
+  const r = await httpGet(`${rest(s)}/jobs/overview`, 3000);
+  return r.status === 200 && JSON.parse(r.body).jobs.some((j) => ['CREATED', 'INITIALIZING', 'RESTARTING', 'RECONCILING'].includes(j.state));
+}
+
 /** Starts TaskManager `idx` and waits until the JobManager lists a TaskManager it did not list before. */
 async function startTaskManager(s, idx, lib) {
   const before = new Set(await taskManagerIds(s));
@@ -234,6 +240,12 @@ const flink = {
     if (missing.length) {
       log(`flink: starting TaskManager(s) ${missing.join(', ')}`);
       await Promise.all(missing.map((i) => startTaskManager(s, i, lib)));
+    }
+    // A job that is restarting (a test killed a TaskManager) comes back by itself: wait for it rather than submit
+    // a second one, which would restart along with it at the next kill and confuse tests that own a job.
+    if (!(await runningJobId(s)) && (await jobOnItsWay(s))) {
+      log('flink: waiting for the restarting job to run again');
+      await waitReady('flink', () => runningJobId(s), { deadlineMs: 90000, what: 'running its job again' }).catch(() => null);
     }
     if (!(await runningJobId(s))) {
       log('flink: submitting TopSpeedWindowing');
