@@ -118,9 +118,12 @@ function sampleEntrySize(ts: number): number {
   return 2 + 9 + 1 + varintLength(ts);
 }
 
-function newSlot(labels: Buffer): SeriesSlot {
+/** Size of the buffers series heads are carved from (see RemoteWriteEncoder.carve). */
+const HEAD_SLAB = 64 * 1024;
+
+function newSlot(labels: Buffer, carve: (size: number) => Buffer): SeriesSlot {
   const len = labels.length + 3 + HEAD_TAIL;
-  const head = Buffer.allocUnsafe(1 + varintLength(len) + labels.length + 3);
+  const head = carve(1 + varintLength(len) + labels.length + 3);
   head[0] = 0x0a; // WriteRequest.timeseries
   let o = writeVarint(head, 1, len);
   labels.copy(head, o);
@@ -179,6 +182,9 @@ export class RemoteWriteEncoder {
   private tsLength = 0;
   /** With reuseBody: the buffer every body is written into (as long as the largest body so far). */
   private scratch: Buffer | undefined;
+  /** The slab series heads are being carved from, and how much of it is taken. */
+  private slab = Buffer.allocUnsafeSlow(0);
+  private slabUsed = 0;
 
   constructor(private readonly options: EncoderOptions = {}) {}
 
@@ -187,10 +193,26 @@ export class RemoteWriteEncoder {
     let chain = this.slots.get(h);
     if (chain === undefined) this.slots.set(h, (chain = []));
     for (const slot of chain) if (slot.labels.equals(labels)) return slot;
-    const slot = newSlot(labels);
+    const slot = newSlot(labels, this.carve);
     chain.push(slot);
     return slot;
   }
+
+  /**
+   * Bytes for a series head that lives as long as its slot, carved from slabs of the encoder's own. From Node's
+   * shared Buffer pool, heads shared pool slabs with every short-lived Buffer made meanwhile (encodeLabels' own
+   * result, HTTP and disk-queue buffers), and each head kept its whole slab alive: 6.7 MB of slabs held 3 MB of
+   * heads for 8,800 series in the anchors bench.
+   */
+  private readonly carve = (size: number): Buffer => {
+    if (this.slabUsed + size > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(HEAD_SLAB, size));
+      this.slabUsed = 0;
+    }
+    const head = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
+    return head;
+  };
 
   private bodyOf(size: number): Buffer {
     if (!this.options.reuseBody) return Buffer.allocUnsafe(size);
