@@ -114,13 +114,34 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
     assert.equal((await one<{ message: string }>(`SELECT message FROM "${schema}".logs WHERE id = $1`, [logRecord(2).id])).message, 'c\uFFFD');
   });
 
+  it('stores a lone UTF-16 surrogate (a line cut mid-character) as U+FFFD in every text and jsonb column, with the rest of the batch, by COPY and by replay', async () => {
+    const { sink, counters } = build();
+    await sink.start(signal);
+    const exception = { type: 'java.io.IOException\udc00', message: 'cut \ud83d', stack: 's', causes: [{ type: 'X', message: '\ud800' }] };
+    const cut = (i: number) => logRecord(i, { message: `m\ud800${i}`, thread: '\udfff', attributes: { k: 'x\ud83d' }, labels: { ...logRecord(i).labels, pod: '\udc00' }, exception });
+    const batch = [sample(1), cut(1), logRecord(2), sample(2, { name: 'flink_\ud800', labels: { tm_id: 'tm\udc00' } })];
+    assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+    const series = await one<{ name: string; labels: Record<string, string> }>(`SELECT name, labels FROM "${schema}".series WHERE name <> $1`, [sample(1).name]);
+    assert.deepEqual([series.name, series.labels], ['flink_\uFFFD', { tm_id: 'tm\uFFFD' }]);
+    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 2);
+    // The second send repeats the batch, so its COPY meets stored rows and every row goes by INSERT … ON CONFLICT
+    // (json_to_recordset): cut(3) is stored that way.
+    assert.deepEqual(await send(sink, [...batch, cut(3)]), { kind: 'ok' });
+    assert.equal(counters.get('postgres_replayed_batches_total'), 1);
+    const logs = await db.query(`SELECT message, thread, attributes, labels, exception FROM "${schema}".logs ORDER BY ts`);
+    assert.equal(logs.rows[1].message, logRecord(2).message);
+    const cleaned = { thread: '\uFFFD', attributes: { k: 'x\uFFFD' }, labels: { env: 'test', pod: '\uFFFD' }, exception: { ...exception, type: 'java.io.IOException\uFFFD', message: 'cut \uFFFD', causes: [{ type: 'X', message: '\uFFFD' }] } };
+    assert.deepEqual([logs.rows[0], logs.rows[2]], [{ message: 'm\uFFFD1', ...cleaned }, { message: 'm\uFFFD3', ...cleaned }]);
+  });
+
   it('rejects a batch with a row PostgreSQL refuses, naming the sink and the reason', async () => {
     const { sink } = build();
     await sink.start(signal);
-    // A lone UTF-16 surrogate: JSON.stringify writes it as \ud800, which jsonb refuses.
-    const result = await send(sink, [sample(1), logRecord(1, { attributes: { k: '\ud800' } })]);
+    // A log id longer than a btree entry may be (2704 bytes; random text does not compress): the primary key
+    // refuses it with program_limit_exceeded, and the whole batch (one transaction) with it.
+    const result = await send(sink, [sample(1), logRecord(1, { id: randomBytes(3000).toString('base64') })]);
     assert.equal(result.kind, 'reject');
-    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*invalid input syntax for type json \(22P02\)/);
+    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*index row size \d+ exceeds btree version 4 maximum 2704 .*\(54000\)$/);
     assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 0);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { postgresSchema } from '../../src/sinks/postgres/schema';
-import { encodeBatch, logsJson, StoredSeries } from '../../src/sinks/postgres/encode';
+import { encodeBatch, jsonText, logsJson, StoredSeries } from '../../src/sinks/postgres/encode';
 import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
 import { CopyBinaryWriter, int64Halves } from '../../src/sinks/postgres/copy-binary';
 import { daysAhead, partitionName } from '../../src/sinks/postgres/migrations';
@@ -64,6 +64,10 @@ describe('postgres sink: encode', () => {
     const nested = JSON.parse(logsJson(encodeBatch([logRecord(3, { attributes: { k: 'x\u0000y' }, message: 'literal \\u0000 stays' })], new StoredSeries()).logs))[0];
     assert.equal(nested.attributes.k, 'x\uFFFDy');
     assert.equal(nested.message, 'literal \\u0000 stays');
+  });
+  it('writes a lone surrogate in JSON as \\ufffd (jsonb refuses \\ud800), leaving pairs and escaped backslashes alone', () => {
+    const json = jsonText({ high: 'a\ud800', low: '\udfffb', ['key\udc00']: 'k', pair: '😀', literal: '\\ud800', twoHigh: '\ud800\ud800', mixed: '\\\ud83d' });
+    assert.equal(json, '{"high":"a\\ufffd","low":"\\ufffdb","key\\ufffd":"k","pair":"😀","literal":"\\\\ud800","twoHigh":"\\ufffd\\ufffd","mixed":"\\\\\\ufffd"}');
   });
   it('gives a series the same id whatever the label order', () => {
     assert.equal(seriesId64('m', { a: '1', b: '2' }), seriesId64('m', { b: '2', a: '1' }));
@@ -148,6 +152,13 @@ describe('postgres sink: binary COPY body', () => {
     o = expected.writeInt32BE(-1, o);
     expected.writeInt16BE(-1, o);
     assert.equal(body.toString('hex'), expected.toString('hex'));
+  });
+
+  it('writes a lone surrogate in text as U+FFFD (EF BF BD), as PostgreSQL needs valid UTF-8', () => {
+    const w = new CopyBinaryWriter(1);
+    w.row(1);
+    w.text('a\ud800b\udc00');
+    assert.equal(w.finish().subarray(19).toString('hex'), '0001' + '00000008' + '61efbfbd62efbfbd' + 'ffff');
   });
 });
 

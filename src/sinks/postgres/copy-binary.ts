@@ -80,7 +80,10 @@ export class CopyBinaryWriter {
     this.at = this.buf.writeDoubleBE(v, this.buf.writeInt32BE(8, this.at));
   }
 
-  /** Text as it is: the caller has already replaced what PostgreSQL cannot store (U+0000). */
+  /**
+   * Text as it is: the caller has already replaced U+0000, which PostgreSQL cannot store. Buffer.write itself
+   * writes a lone surrogate as U+FFFD (EF BF BD); the encoder relies on that (see clean in encode.ts).
+   */
   text(s: string | null): void {
     if (s === null) return this.null();
     this.room(4 + s.length * MAX_UTF8_PER_UNIT);

@@ -73,20 +73,26 @@ export interface EncodedBatch {
 const MIN_TS = Date.UTC(1900, 0, 1);
 const MAX_TS = Date.UTC(9999, 0, 1);
 
-/** PostgreSQL text and jsonb cannot hold U+0000: it becomes U+FFFD rather than failing the whole batch. */
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000: it becomes U+FFFD rather than failing the whole batch. A lone
+ * UTF-16 surrogate (a line cut mid-character, a bad decoder upstream) needs nothing here: every path to the server
+ * encodes text as UTF-8 with Buffer.write (CopyBinaryWriter.text, and pg's protocol writer for parameters), which
+ * writes it as U+FFFD, what toWellFormed() would give, without a second pass over every field.
+ */
 function clean(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 const cleanOrNull = (s: string | null): string | null => (s === null ? null : clean(s));
 
 /**
- * JSON text PostgreSQL accepts as json and jsonb. A U+0000 in a string arrives as the escape `\u0000`, which
- * PostgreSQL refuses; it is rewritten to `\ufffd`, unless its backslash is itself escaped (a literal "\u0000"
- * typed in a message stays as it is). One pass over the text, only when it has one.
+ * JSON text PostgreSQL accepts as json and jsonb. JSON.stringify writes U+0000 as the escape `\u0000` and a lone
+ * surrogate as `\ud800`…`\udfff` (a well-formed pair it writes as it is, so such an escape is always lone); jsonb
+ * refuses both (22P02), so each becomes `\ufffd` — unless its backslash is itself escaped (a literal "\u0000"
+ * typed in a message stays as it is). The regex runs only on text that has one of them.
  */
 export function jsonText(value: unknown): string {
   const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+  return text.includes('\\u0000') || text.includes('\\ud') ? text.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, '$1\\ufffd') : text;
 }
 
 /** The logs rows as the one JSON parameter of json_to_recordset. */
