@@ -2,7 +2,7 @@
 // index prefix with a random suffix and deletes its indices and templates afterwards.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,6 +171,86 @@ describe('opensearch sink [needs: OpenSearch from scripts/env up --only opensear
   it('passes the healthcheck against the real server', async () => {
     const { sink } = build();
     await sink.healthcheck(signal);
+  });
+
+  // scripts/env serves OpenSearch at its root; a reverse proxy that publishes it under a path exists only as a
+  // stand-in. It forwards what is under /opensearch/ (prefix stripped) and answers 404 to anything else, the way a
+  // proxy does for paths it does not route, and records every path asked of it.
+  describe('url with a path prefix, through a PathPrefixProxy stand-in', () => {
+    let proxy: Server;
+    let proxyUrl: string;
+    let asked: string[];
+
+    before(async () => {
+      const upstream = new URL(url);
+      proxy = createServer((req, res) => {
+        const path = req.url ?? '';
+        asked.push(`${req.method} ${path}`);
+        if (!path.startsWith('/opensearch/')) {
+          req.resume();
+          res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>404 Not Found</h1>');
+          return;
+        }
+        const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: path.slice('/opensearch'.length), headers: { ...req.headers, host: upstream.host } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        forwarded.on('error', (err) => res.writeHead(502).end(String(err)));
+        req.pipe(forwarded);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+    beforeEach(() => {
+      asked = [];
+    });
+    after(() => {
+      proxy.closeAllConnections();
+      proxy.close();
+    });
+
+    it('sends every request under the prefix: templates, ISM detection, _bulk, retention and healthcheck work', async () => {
+      const { sink, counters } = build({ url: `${proxyUrl}/opensearch`, retention_days: 3 });
+      await sink.start(signal);
+      assert.equal((await os('GET', `/_index_template/${prefix}-logs`)).status, 200);
+      const now = Date.now();
+      const old = logRecord(1, { timestampMs: now - 10 * DAY_MS });
+      const recent = logRecord(2, { timestampMs: now - DAY_MS });
+      assert.deepEqual(await send(sink, [old, recent]), { kind: 'ok' });
+      assert.deepEqual((await search(`${prefix}-logs-*`)).map((h) => h._id).sort(), [old.id, recent.id]);
+      await sink.housekeeping(signal);
+      assert.equal((await os('HEAD', `/${prefix}-logs-${formatDay(old.timestampMs, '.')}`)).status, 404);
+      assert.equal(counters.get('opensearch_retention_deleted_indices_total'), 1);
+      await sink.healthcheck(signal);
+      // A request that missed the prefix would get the proxy's 404, which hasIsm and retention partly tolerate.
+      assert.deepEqual(asked.filter((a) => !a.split(' ')[1]!.startsWith('/opensearch/')), []);
+      for (const path of ['/opensearch/_index_template/', '/opensearch/_plugins/_ism/policies', '/opensearch/_bulk', '/opensearch/_cat/indices/', `/opensearch/${prefix}-logs-`]) {
+        assert.ok(asked.some((a) => a.split(' ')[1]!.startsWith(path)), `no request under ${path} in ${asked.join(', ')}`);
+      }
+    });
+
+    it('treats a trailing slash the same (data stream: rollover and data stream reads included)', async () => {
+      const { sink } = build({ url: `${proxyUrl}/opensearch/`, data_stream: true });
+      await sink.start(signal);
+      const batch = [logRecord(1, { timestampMs: Date.now() }), logRecord(2, { timestampMs: Date.now() })];
+      assert.deepEqual(await send(sink, batch), { kind: 'ok' });
+      await sink.housekeeping(signal);
+      assert.equal((await search(`${prefix}-logs`)).length, 2);
+      assert.deepEqual(asked.filter((a) => !a.split(' ')[1]!.startsWith('/opensearch/') || a.includes('//')), []);
+      assert.ok(asked.includes(`POST /opensearch/${prefix}-logs/_rollover`), asked.join(', '));
+      assert.ok(asked.includes(`GET /opensearch/_data_stream/${prefix}-logs`), asked.join(', '));
+    });
+
+    it('names the whole requested URL, prefix included, when the prefix is wrong', async () => {
+      const { sink } = build({ url: `${proxyUrl}/elsewhere` });
+      await assert.rejects(sink.start(signal), (err: Error) => {
+        assert.equal(err.message, `installing index template ${prefix}-logs failed: HTTP 404 for ${proxyUrl}/elsewhere/_index_template/${prefix}-logs — check url: it does not look like an OpenSearch endpoint`);
+        return true;
+      });
+      const result = await send(sink, [logRecord(1)]);
+      assert.deepEqual(result, { kind: 'retry', reason: `HTTP 404 for ${proxyUrl}/elsewhere/_bulk — check url: it does not look like an OpenSearch endpoint` });
+      await assert.rejects(sink.healthcheck(signal), new RegExp(`HTTP 404 for ${proxyUrl}/elsewhere/ — check url`));
+    });
   });
 
   // The test server has no security plugin, so a 401 and a non-OpenSearch answer come from stand-ins.

@@ -118,14 +118,18 @@ function bodyText(body: unknown): string {
   return (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 500);
 }
 
-/** A whole-request failure: statuses where OpenSearch's meaning differs from the generic HTTP table go first. */
+/**
+ * A whole-request failure: statuses where OpenSearch's meaning differs from the generic HTTP table go first.
+ * `url`: the URL that was requested (the configured url, with its path prefix, plus the request path).
+ */
 export function classifyRequestStatus(res: RawResponse, url: string): SendResult {
   const text = bodyText(res.body);
   // Credentials are the operator's to fix; keep the data (retry) and say exactly what to check.
   if (res.status === 401) return { kind: 'retry', reason: `authentication failed (HTTP 401) — check auth.username/password or auth.api_key for ${url}` };
   if (res.status === 403) return { kind: 'retry', reason: `permission denied (HTTP 403) — the user needs create_doc and create_index on the target indices: ${text}` };
-  // /_bulk exists on every OpenSearch: a 404 means the URL points somewhere else (a proxy path, another service).
-  if (res.status === 404) return { kind: 'retry', reason: `HTTP 404 for ${url}/_bulk — check url: it does not look like an OpenSearch endpoint` };
+  // Only asked of paths every OpenSearch serves: a 404 means the URL points somewhere else (a wrong proxy path
+  // prefix, another service), so the message names the whole requested URL.
+  if (res.status === 404) return { kind: 'retry', reason: `HTTP 404 for ${url} — check url: it does not look like an OpenSearch endpoint` };
   return classifyHttpStatus(res.status, header(res.headers, 'retry-after'), text);
 }
 
@@ -143,7 +147,7 @@ interface BulkItem {
  */
 export function classifyBulkResponse(res: RawResponse, sent: readonly number[], problems: readonly EncodeProblem[], url: string): { result: SendResult; duplicates: number } {
   if (res.status < 200 || res.status >= 300) {
-    const whole = classifyRequestStatus(res, url);
+    const whole = classifyRequestStatus(res, `${url}/_bulk`);
     // Records the encoder already refused stay refused whatever happened to the request.
     if (problems.length === 0 || whole.kind === 'ok') return { result: whole, duplicates: 0 };
     if (whole.kind === 'reject') return { result: { kind: 'partial', retry: [], reject: [...problems, ...sent.map((index) => ({ index, reason: whole.reason }))] }, duplicates: 0 };

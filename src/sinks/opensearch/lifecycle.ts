@@ -7,14 +7,16 @@ import { classifyRequestStatus, type OpenSearchClient, type RawResponse } from '
 import type { OpenSearchConfig } from './schema';
 import { indexTemplates, ismPolicy, retentionPatterns } from './template';
 
-function ensureOk(res: RawResponse, what: string, url: string): void {
+/** `path`: the request's, so a failure names the whole URL (a wrong path prefix in url shows there). */
+function ensureOk(res: RawResponse, what: string, client: OpenSearchClient, path: string): void {
   if (res.status >= 200 && res.status < 300) return;
-  throw new Error(`${what} failed: ${reasonOf(classifyRequestStatus(res, url), `HTTP ${res.status}`)}`);
+  throw new Error(`${what} failed: ${reasonOf(classifyRequestStatus(res, client.url + path), `HTTP ${res.status}`)}`);
 }
 
 export async function installTemplates(client: OpenSearchClient, cfg: OpenSearchConfig, signal: AbortSignal): Promise<void> {
   for (const t of indexTemplates(cfg)) {
-    ensureOk(await client.request('PUT', `/_index_template/${encodeURIComponent(t.name)}`, { body: t.body, signal }), `installing index template ${t.name}`, client.url);
+    const path = `/_index_template/${encodeURIComponent(t.name)}`;
+    ensureOk(await client.request('PUT', path, { body: t.body, signal }), `installing index template ${t.name}`, client, path);
   }
 }
 
@@ -23,10 +25,11 @@ export async function installTemplates(client: OpenSearchClient, cfg: OpenSearch
  * 400 "no handler found for uri" (seen on 2.19.6), some proxies 404.
  */
 export async function hasIsm(client: OpenSearchClient, signal: AbortSignal): Promise<boolean> {
-  const res = await client.request('GET', '/_plugins/_ism/policies', { query: { size: '1' }, signal });
+  const path = '/_plugins/_ism/policies';
+  const res = await client.request('GET', path, { query: { size: '1' }, signal });
   if (res.status >= 200 && res.status < 300) return true;
   if (res.status === 404 || res.status === 400) return false;
-  ensureOk(res, 'detecting the ISM plugin', client.url);
+  ensureOk(res, 'detecting the ISM plugin', client, path);
   return false;
 }
 
@@ -40,7 +43,7 @@ export async function installIsmPolicy(client: OpenSearchClient, cfg: OpenSearch
     current.status === 200 && existing?._seq_no !== undefined
       ? { if_seq_no: String(existing._seq_no), if_primary_term: String(existing._primary_term) }
       : {};
-  ensureOk(await client.request('PUT', path, { body: policy.body, query, signal }), `installing ISM policy ${policy.name}`, client.url);
+  ensureOk(await client.request('PUT', path, { body: policy.body, query, signal }), `installing ISM policy ${policy.name}`, client, path);
 }
 
 interface CatIndex {
@@ -49,12 +52,13 @@ interface CatIndex {
 }
 
 async function listIndices(client: OpenSearchClient, pattern: string, signal: AbortSignal): Promise<CatIndex[]> {
-  const res = await client.request('GET', `/_cat/indices/${pattern}`, {
+  const path = `/_cat/indices/${pattern}`;
+  const res = await client.request('GET', path, {
     query: { format: 'json', h: 'index,creation.date', expand_wildcards: 'all' },
     signal,
   });
   if (res.status === 404) return [];
-  ensureOk(res, `listing indices ${pattern}`, client.url);
+  ensureOk(res, `listing indices ${pattern}`, client, path);
   return Array.isArray(res.body) ? (res.body as CatIndex[]) : [];
 }
 
@@ -84,9 +88,10 @@ async function writeIndicesOf(client: OpenSearchClient, cfg: OpenSearchConfig, s
   const out = new Set<string>();
   const streams = cfg.accept_metrics ? [cfg.index_prefix, cfg.metrics_index_prefix] : [cfg.index_prefix];
   for (const name of streams) {
-    const res = await client.request('GET', `/_data_stream/${name}`, { signal });
+    const path = `/_data_stream/${name}`;
+    const res = await client.request('GET', path, { signal });
     if (res.status === 404) continue;
-    ensureOk(res, `reading data stream ${name}`, client.url);
+    ensureOk(res, `reading data stream ${name}`, client, path);
     for (const ds of (res.body as { data_streams?: Array<{ indices?: Array<{ index_name: string }> }> }).data_streams ?? []) {
       const last = ds.indices?.at(-1);
       if (last) out.add(last.index_name);
@@ -101,8 +106,9 @@ export async function enforceRetention(client: OpenSearchClient, cfg: OpenSearch
   if (cfg.data_stream) {
     // Roll over once a day so whole days become deletable (the write index itself never is).
     for (const name of cfg.accept_metrics ? [cfg.index_prefix, cfg.metrics_index_prefix] : [cfg.index_prefix]) {
-      const res = await client.request('POST', `/${name}/_rollover`, { body: { conditions: { max_age: '1d' } }, signal });
-      if (res.status !== 404 && res.status !== 400) ensureOk(res, `rolling over data stream ${name}`, client.url);
+      const path = `/${name}/_rollover`;
+      const res = await client.request('POST', path, { body: { conditions: { max_age: '1d' } }, signal });
+      if (res.status !== 404 && res.status !== 400) ensureOk(res, `rolling over data stream ${name}`, client, path);
     }
   }
   const writeIndices = cfg.data_stream ? await writeIndicesOf(client, cfg, signal) : new Set<string>();
@@ -112,7 +118,8 @@ export async function enforceRetention(client: OpenSearchClient, cfg: OpenSearch
   // Deleted in small groups: the URL stays short and one refusal does not block the rest of the list.
   for (let i = 0; i < expired.length; i += 20) {
     const group = expired.slice(i, i + 20);
-    ensureOk(await client.request('DELETE', `/${group.join(',')}`, { signal }), `deleting expired indices ${group.join(',')}`, client.url);
+    const path = `/${group.join(',')}`;
+    ensureOk(await client.request('DELETE', path, { signal }), `deleting expired indices ${group.join(',')}`, client, path);
   }
   return expired;
 }

@@ -65,7 +65,7 @@ export class OpenSearchSink implements Sink {
       throw new Error(reasonOf(r, String(err)));
     }
     if (res.status !== 200) {
-      const r = classifyRequestStatus(res, this.client.url);
+      const r = classifyRequestStatus(res, `${this.client.url}/`);
       throw new Error(reasonOf(r, `HTTP ${res.status}`));
     }
     const version = (res.body as { version?: { number?: string; distribution?: string } } | null)?.version;

@@ -34,6 +34,8 @@ export function openTransport(o: TransportOptions): OpenSearchTransport {
     resurrectStrategy: 'ping',
     sniffEnabled: false,
   });
+  // The whole url, path included: the library's Connection joins the url's path with every request path, so a
+  // prefix (a reverse proxy's `/opensearch`) is kept on every request, the resurrection ping's too.
   pool.addConnection(o.url);
   const transport = new Transport({
     emit,
