@@ -3,6 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+/**
+ * An http(s) URL of a server the agent sends to. Credentials in it are refused: the URL is shown in log lines,
+ * error reasons and /status, and a password there would be shown with it; the auth options keep it out of sight.
+ */
+export function serverUrl(): z.ZodURL {
+  return z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), {
+    message: 'has a user or password in it; put credentials in the auth options (they are kept out of logs and /status) and remove them from the URL',
+  });
+}
+
 export const tlsOptions = z
   .strictObject({
     ca_file: z.string().optional().describe('PEM file with the CA(s) that signed the server certificate.'),

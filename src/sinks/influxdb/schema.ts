@@ -2,13 +2,12 @@
 // `/api/v2/write` (org, bucket, token), plus how samples map to measurements and fields.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { tlsOptions } from '../../net/tls-auth';
+import { serverUrl, tlsOptions } from '../../net/tls-auth';
 
 export const influxDbSchema = z
   .strictObject({
     type: z.literal('influxdb').describe('InfluxDB line protocol to InfluxDB 1.x/2.x, or anything that speaks it (VictoriaMetrics, M3).'),
-    url: z
-      .url({ protocol: /^https?$/ })
+    url: serverUrl()
       .describe('Base URL; the sink appends /write (api v1) or /api/v2/write (api v2). A path prefix is kept, e.g. VictoriaMetrics cluster http://vminsert:8480/insert/0/influx.')
       .meta({ examples: ['http://127.0.0.1:8086', 'http://127.0.0.1:8428', 'http://vminsert:8480/insert/0/influx'] }),
     api: z

@@ -2,7 +2,7 @@
 // it does; defaults live here, not in the sink.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { authOptions, tlsOptions } from '../../net/tls-auth';
+import { authOptions, serverUrl, tlsOptions } from '../../net/tls-auth';
 
 const indexPrefix = z
   .string()
@@ -11,10 +11,9 @@ const indexPrefix = z
 export const openSearchSchema = z.strictObject({
   type: z.literal('opensearch').describe('Sends logs and events (and optionally samples) to OpenSearch with `_bulk`.'),
   ...sinkCommonShape,
-  url: z
-    .url({ protocol: /^https?$/ })
-    .describe('Base URL of the cluster (any node); the sink calls /_bulk, /_index_template, / on it.')
-    .meta({ examples: ['http://127.0.0.1:9200', 'https://search.example.com:9200'] }),
+  url: serverUrl()
+    .describe('Base URL of the cluster (any node); the sink calls /_bulk, /_index_template, / on it. A path in it is a prefix kept on every request (OpenSearch behind a reverse proxy: https://proxy.example/opensearch → /opensearch/_bulk); a trailing slash does not matter.')
+    .meta({ examples: ['http://127.0.0.1:9200', 'https://search.example.com:9200', 'https://proxy.example/opensearch'] }),
   index_prefix: indexPrefix
     .default('flink-logs')
     .describe('Logs and events go to the daily index `<index_prefix>-YYYY.MM.DD` (UTC day of the record time), or to the data stream `<index_prefix>` when data_stream is true.')

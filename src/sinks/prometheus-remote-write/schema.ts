@@ -2,15 +2,14 @@
 // Prometheus, VictoriaMetrics, M3 and Mimir), extra headers, credentials and TLS.
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
-import { authOptions, tlsOptions } from '../../net/tls-auth';
+import { authOptions, serverUrl, tlsOptions } from '../../net/tls-auth';
 
 /** Headers the remote-write spec reserves for the sender; a user may not override them. */
 export const RESERVED_HEADERS = ['content-encoding', 'content-type', 'x-prometheus-remote-write-version', 'user-agent', 'content-length', 'authorization'];
 
 export const remoteWriteSchema = z.strictObject({
   type: z.literal('prometheus_remote_write').describe('Prometheus remote-write 1.0 (protobuf + snappy) to Prometheus, VictoriaMetrics, M3, Mimir.'),
-  url: z
-    .url({ protocol: /^https?$/ })
+  url: serverUrl()
     .describe(
       'Full remote-write endpoint. Prometheus (--web.enable-remote-write-receiver) and VictoriaMetrics: /api/v1/write; M3 coordinator: /api/v1/prom/remote/write; Mimir: /api/v1/push.',
     )
