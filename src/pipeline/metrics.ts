@@ -11,6 +11,8 @@ export interface SinkMetrics extends BufferCounters {
   /** Sent again after a failure. */
   retried(events: number, bytes: number): void;
   deadLettered(events: number, bytes: number): void;
+  /** Dead-lettered records deleted from disk when the dead-letter file rotated past `dead_letter.max_bytes`. */
+  deadLetterDiscarded(events: number): void;
   sendDuration(seconds: number): void;
   lastSuccess(atMs: number): void;
 }
@@ -50,6 +52,7 @@ export class PipelineMetrics {
       retriedB: counter('fta_sink_retried_bytes_total', 'Bytes (as buffered) of records sent again after a failure.'),
       deadE: counter('fta_sink_dead_lettered_events_total', 'Records written to the dead-letter file (rejected, or retries gave up).'),
       deadB: counter('fta_sink_dead_lettered_bytes_total', 'Bytes (as buffered) of dead-lettered records.'),
+      deadDiscarded: counter('fta_sink_dead_letter_discarded_events_total', 'Dead-lettered records deleted when the dead-letter file rotated past dead_letter.max_bytes (the oldest generation is replaced).'),
       droppedE: counter('fta_buffer_dropped_events_total', 'Records discarded because the buffer was full (when_full: drop_newest / drop_oldest).'),
       droppedB: counter('fta_buffer_dropped_bytes_total', 'Bytes (as buffered) discarded because the buffer was full.'),
       corrupt: counter('fta_buffer_corrupt_records_total', 'Corrupt or torn regions skipped in the disk queue (each region is at least one record lost).'),
@@ -97,6 +100,7 @@ export class PipelineMetrics {
       failed: pair('failedE', 'failedB'),
       retried: pair('retriedE', 'retriedB'),
       deadLettered: pair('deadE', 'deadB'),
+      deadLetterDiscarded: (n) => c.deadDiscarded!.inc(n),
       dropped: pair('droppedE', 'droppedB'),
       corrupt: (n) => c.corrupt!.inc(n),
       sendDuration: (s) => hist.observe(s),

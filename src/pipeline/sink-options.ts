@@ -42,18 +42,30 @@ export const requestOptions = z
   })
   .describe('Request limits.');
 
+export const deadLetterOptions = z
+  .strictObject({
+    max_bytes: size()
+      .prefault('100MiB')
+      .describe(
+        'Bound of the dead-letter files on disk. <sink>.ndjson and the previous generation <sink>.ndjson.1 hold up to half each; when the current file would pass its half it replaces .1, and the records .1 held are counted in fta_sink_dead_letter_discarded_events_total (the newest records are kept).',
+      ),
+  })
+  .describe('Records the sink will never take (rejected, too large, retries gave up): <data_dir>/dead-letter/<sink>.ndjson, one JSON line each.');
+
 export const sinkCommonShape = {
   inputs: z.array(z.string()).min(1).describe('Names of the sources (or transforms) whose records this sink receives.'),
   batch: batchOptions.prefault({}),
   buffer: bufferOptions.prefault({}),
   retry: retryOptions.prefault({}),
   request: requestOptions.prefault({}),
+  dead_letter: deadLetterOptions.prefault({}),
 };
 
 export type BatchOptions = z.output<typeof batchOptions>;
 export type BufferOptions = z.output<typeof bufferOptions>;
 export type RetryOptions = z.output<typeof retryOptions>;
 export type RequestOptions = z.output<typeof requestOptions>;
+export type DeadLetterOptions = z.output<typeof deadLetterOptions>;
 /** The pipeline's view of any sink's config. */
 export interface SinkCommonConfig {
   type: string;
@@ -62,4 +74,5 @@ export interface SinkCommonConfig {
   buffer: BufferOptions;
   retry: RetryOptions;
   request: RequestOptions;
+  dead_letter: DeadLetterOptions;
 }

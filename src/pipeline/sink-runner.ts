@@ -26,9 +26,9 @@ export interface SinkRunnerOptions {
   /** The sink's name in the config (`sinks.<name>`): label, queue folder, dead-letter file. */
   name: string;
   sink: Sink;
-  /** The sink's parsed config; only `batch`, `buffer`, `retry`, `request` are read. */
-  config: Pick<SinkCommonConfig, 'batch' | 'buffer' | 'retry' | 'request'>;
-  /** The agent's data directory: `queues/<name>/` and `dead-letter/<name>.ndjson` live under it. */
+  /** The sink's parsed config; only `batch`, `buffer`, `retry`, `request`, `dead_letter` are read. */
+  config: Pick<SinkCommonConfig, 'batch' | 'buffer' | 'retry' | 'request' | 'dead_letter'>;
+  /** The agent's data directory: `queues/<name>/` and `dead-letter/<name>.ndjson(.1)` live under it. */
   dataDir: string;
   logger: Logger;
   /** `PipelineMetrics.for(registry)`. */
@@ -86,7 +86,14 @@ export class SinkRunner {
     const t = tally(o.metrics.forSink(o.name, this.probe));
     this.metrics = t.metrics;
     this.counts = t.counts;
-    this.deadLetter = new DeadLetterFile(deadLetterPath(o.dataDir, o.name), o.name, () => this.clock.now());
+    this.deadLetter = new DeadLetterFile({
+      path: deadLetterPath(o.dataDir, o.name),
+      sink: o.name,
+      maxBytes: o.config.dead_letter.max_bytes,
+      logger: o.logger,
+      discarded: (n) => this.metrics.deadLetterDiscarded(n),
+      now: () => this.clock.now(),
+    });
   }
 
   /** Opens the buffer (a disk queue replays what a previous run left) and starts sending. Idempotent. */

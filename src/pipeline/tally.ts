@@ -32,6 +32,7 @@ export function tally(inner: SinkMetrics): { metrics: SinkMetrics; counts: Tally
         counts.corrupt += n;
         inner.corrupt(n);
       },
+      deadLetterDiscarded: inner.deadLetterDiscarded,
       sendDuration: inner.sendDuration,
       lastSuccess: inner.lastSuccess,
     },

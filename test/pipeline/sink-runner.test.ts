@@ -11,13 +11,14 @@ import { systemClock, type Clock } from '../../src/pipeline/clock';
 import { Router } from '../../src/pipeline/router';
 import { captureLogger, FakeClock, FrozenClock, idsOf, logRecord, logRecords, ScriptedSink, tempDir, waitFor } from './helpers';
 
-type Cfg = Pick<SinkCommonConfig, 'batch' | 'buffer' | 'retry' | 'request'>;
+type Cfg = Pick<SinkCommonConfig, 'batch' | 'buffer' | 'retry' | 'request' | 'dead_letter'>;
 function config(over: { batch?: Partial<Cfg['batch']>; buffer?: Partial<Cfg['buffer']>; retry?: Partial<Cfg['retry']>; request?: Partial<Cfg['request']> } = {}): Cfg {
   return {
     batch: { max_events: 100, max_bytes: 1 << 20, timeout: 10, ...over.batch },
     buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block', ...over.buffer },
     retry: { initial_backoff: 100, max_backoff: 10_000, max_elapsed: 0, ...over.retry },
     request: { concurrency: 2, timeout: 30_000, ...over.request },
+    dead_letter: { max_bytes: 100 << 20 },
   };
 }
 

@@ -145,7 +145,7 @@ describe('opensearch sink [needs: OpenSearch from scripts/env up --only opensear
     const runner = new SinkRunner({
       name: 'search',
       sink,
-      config: { batch: { max_events: 50, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 } },
+      config: { batch: { max_events: 50, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 }, dead_letter: { max_bytes: 100 << 20 } },
       dataDir,
       logger: pino({ level: 'silent' }),
       metrics: PipelineMetrics.for(new Registry()),
