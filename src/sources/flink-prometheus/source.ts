@@ -134,10 +134,12 @@ export class FlinkPrometheusSource implements Source {
     const t0 = performance.now();
     const seconds = (): number => (performance.now() - t0) / 1000;
     try {
+      // A target's first page is collected on its own; its memo (and page buffers) exist once it has answered, so a
+      // probed port with nothing behind it costs nothing per round.
       let memo = this.memos.get(target.url);
-      if (!memo) this.memos.set(target.url, (memo = new ScrapeMemo(this.shaper)));
-      const res = await httpGet(target.url, this.timeoutMs, signal, ACCEPT, memo.nextPage());
+      const res = await httpGet(target.url, this.timeoutMs, signal, ACCEPT, memo?.nextPage());
       if (res.status !== 200) return this.down(target, startMs, seconds(), `HTTP ${res.status}: ${res.body.toString('utf8', 0, 200)}`);
+      if (!memo) this.memos.set(target.url, (memo = new ScrapeMemo(this.shaper)));
       const read = memo.read(res.body, res.contentType.includes('openmetrics') || undefined, startMs);
       if (this.failing.delete(target.url)) this.ctx.logger.info({ target: target.instance }, 'reporter answers again');
       return { kind: 'up', target, startMs, seconds: seconds(), read };
