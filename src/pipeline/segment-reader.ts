@@ -74,8 +74,8 @@ export class SegmentReader {
   private decode(seg: SegmentRef, start: number, end: number): TelemetryRecord | undefined {
     const tag = this.buf[start];
     if (tag === SAMPLE_DEF) {
-      const def = readSeriesDef(this.buf, start, end);
-      this.series[sampleRef(this.buf, start)] = def;
+      // A ref is defined once per segment, so a definition already resolved (through `defs`) is not parsed again.
+      const def = (this.series[sampleRef(this.buf, start)] ??= readSeriesDef(this.buf, start, end));
       return readSample(this.buf, start, def);
     }
     if (tag === SAMPLE_REF) {
