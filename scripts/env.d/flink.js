@@ -106,17 +106,20 @@ const overview = async (s) => {
 };
 const taskManagerIds = async (s) => ((await httpJson('GET', `${rest(s)}/taskmanagers`)).taskmanagers || []).map((t) => t.id);
 
-async function runningJobId(s) {
+/** The JobManager's job list (empty when it does not answer). */
+async function jobsOverview(s) {
   const r = await httpGet(`${rest(s)}/jobs/overview`, 3000);
-  if (r.status !== 200) return null;
-  const jobs = JSON.parse(r.body).jobs.filter((j) => j.state === 'RUNNING').sort((a, b) => b['start-time'] - a['start-time']);
+  return r.status === 200 ? JSON.parse(r.body).jobs : [];
+}
+
+async function runningJobId(s) {
+  const jobs = (await jobsOverview(s)).filter((j) => j.state === 'RUNNING').sort((a, b) => b['start-time'] - a['start-time']);
   return jobs.length ? jobs[0].jid : null;
 }
 
 /** Whether a job is on its way (back) to RUNNING: created, initializing, restarting or reconciling. */
 async function jobOnItsWay(s) {
-  const r = await httpGet(`${rest(s)}/jobs/overview`, 3000);
-  return r.status === 200 && JSON.parse(r.body).jobs.some((j) => ['CREATED', 'INITIALIZING', 'RESTARTING', 'RECONCILING'].includes(j.state));
+  return (await jobsOverview(s)).some((j) => ['CREATED', 'INITIALIZING', 'RESTARTING', 'RECONCILING'].includes(j.state));
 }
 
 /** Starts TaskManager `idx` and waits until the JobManager lists a TaskManager it did not list before. */
