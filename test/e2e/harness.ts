@@ -17,7 +17,7 @@ export const LAUNCH_FLAGS = words(SHEBANG[2]);
 /** The environment the shebang sets for node (glibc malloc tuning). */
 export const LAUNCH_ENV: Record<string, string> = Object.fromEntries(words(SHEBANG[1]).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
 /** Extra node flags for the agent process only (profiling a bench: `--cpu-prof`, `--trace-gc`, `--require=…`). */
-const EXTRA_FLAGS = (process.env.FTA_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const EXTRA_FLAGS = words(process.env.FTA_AGENT_NODE_FLAGS);
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
