@@ -10,7 +10,7 @@
 //   <sink>.ndjson.1   the previous generation, up to max_bytes / 2; replaced (its records counted as discarded)
 //                     when the current file would pass its half and is renamed onto it
 import { createReadStream } from 'node:fs';
-import { appendFile, lstat, mkdir, rename } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, rename, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { TelemetryRecord } from '../model';
@@ -62,7 +62,14 @@ export class DeadLetterFile {
         // A write larger than a whole generation still goes in (alone, after rotating): losing the records
         // being dead-lettered now to keep older ones would invert "newest kept".
         if (g.bytes > 0 && g.bytes + bytes > this.o.maxBytes / 2) await this.rotate(g);
-        await appendFile(this.path, text);
+        try {
+          await appendFile(this.path, text);
+        } catch (err) {
+          // A write cut short (disk full) left part of these lines; the caller retries them all. Cut the file
+          // back to where this write began, so the retry neither follows a torn line nor repeats records.
+          await truncate(this.path, g.bytes).catch(() => undefined);
+          throw err;
+        }
         g.bytes += bytes;
         g.lines += records.length;
       } catch (err) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -147,6 +148,26 @@ describe('DeadLetterFile', () => {
     rmSync(join(dir, 'dead-letter'));
     await file.write([logRecord(101)], REASON);
     assert.deepEqual(ids(path), ['r-101']);
+  });
+  it('cuts a write that stopped part-way (file size limit) back, so its retry leaves no torn line and no duplicate', () => {
+    const dir = tempDir();
+    const path = join(dir, 'dead-letter', 'out.ndjson');
+    // A real short write: the kernel's file size limit (ulimit -f, KiB) stops appendFile mid-buffer with EFBIG.
+    // The handler keeps SIGXFSZ from killing the child, so the write returns the error instead.
+    const script = `
+      process.on('SIGXFSZ', () => undefined);
+      const { DeadLetterFile } = require(${JSON.stringify(require.resolve('../../src/pipeline/dead-letter'))});
+      const record = (i) => ({ kind: 'log', id: 'r-' + i, message: 'x'.repeat(300) });
+      const file = new DeadLetterFile({ path: ${JSON.stringify(path)}, sink: 'out', maxBytes: 1 << 30, logger: { warn() {} }, discarded() {} });
+      (async () => {
+        await file.write([record(1)], 'first');
+        const err = await file.write(Array.from({ length: 40 }, (_, i) => record(100 + i)), 'too big').then(() => 'written', (e) => e.code);
+        await file.write([record(2)], 'after');
+        console.log(err);
+      })();`;
+    const out = execFileSync('bash', ['-c', 'ulimit -f 8 && exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' });
+    assert.equal(out.trim(), 'EFBIG');
+    assert.deepEqual(ids(path), ['r-1', 'r-2']);
   });
 });
 
