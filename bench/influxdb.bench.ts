@@ -15,7 +15,7 @@ import { LineEncoder } from '../src/sinks/influxdb/encode';
 import { influxDbSchema } from '../src/sinks/influxdb/schema';
 import { ensureServices } from '../test/setup/env';
 import { flinkBatch } from './remote-write.bench';
-import { inPool, measure, silentContext } from './support';
+import { inPool, measure, settleHeap, silentContext } from './support';
 import type { BenchResult } from './types';
 
 const SERIES = Number(process.env.BENCH_INFLUX_SERIES ?? 2000);
@@ -101,6 +101,7 @@ export async function run(): Promise<BenchResult> {
         const batches = Array.from({ length: BATCHES }, (_, b) => flinkBatch('influx', slot, b, SERIES));
         slot++;
         const agentSide = async () => {
+          settleHeap();
           const t = await measure(() =>
             inPool(batches.length, c, async (b) => {
               const r = await sinks[key].send(batches[b]!, { signal, attempt: 1 });

@@ -1,6 +1,10 @@
 // Helpers the benches share: a bounded pool of concurrent workers, a wall/CPU stopwatch, another process's CPU
-// time, and a component context that records nothing (benches measure the component, not its logging or metrics).
+// time (and a service's pid to read it from), a full GC before a clock starts, and a component context that
+// records nothing (benches measure the component, not its logging or metrics).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import type { ComponentContext } from '../src/component';
 import { SampleRows } from '../src/sources/flink-prometheus/sample-rows';
@@ -16,6 +20,18 @@ export function silentContext(dataDir = '/nonexistent'): ComponentContext {
     metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
     status: { error: () => undefined, ok: () => undefined },
   };
+}
+
+setFlagsFromString('--expose-gc');
+/** V8's `gc()`, reachable without starting node with --expose-gc (the flag above applies to new contexts). */
+const fullGc = runInNewContext('gc') as () => void;
+
+/**
+ * A full collection before a clock starts. A bench builds its input (hundreds of thousands of records) just
+ * before timing a side; without this, promoting and marking that input lands inside whichever side runs next.
+ */
+export function settleHeap(): void {
+  fullGc();
 }
 
 /** Runs `fn(0) … fn(count - 1)` with at most `concurrency` in flight. */
@@ -47,6 +63,14 @@ export function processCpuSeconds(pid: number): number {
   // After the command name in parentheses; utime and stime are fields 14 and 15 of the full line.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The pid of a service `scripts/env` started (its pid file under `<dataDir>/<service>/pids/main.pid`). */
+export function servicePid(dataDir: string, service: string): number {
+  const file = join(dataDir, service, 'pids', 'main.pid');
+  const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+  if (typeof pid !== 'number') throw new Error(`${file}: no pid`);
+  return pid;
 }
 
 /** What flink_prometheus does with one target's page in a round: read through its memo, then its series book. */
