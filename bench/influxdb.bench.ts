@@ -15,7 +15,7 @@ import { LineEncoder } from '../src/sinks/influxdb/encode';
 import { influxDbSchema } from '../src/sinks/influxdb/schema';
 import { ensureServices } from '../test/setup/env';
 import { flinkBatch } from './remote-write.bench';
-import { inPool, measure, settleHeap, silentContext } from './support';
+import { inPool, measure, processCpuSeconds, servicePid, settleHeap, silentContext } from './support';
 import type { BenchResult } from './types';
 
 const SERIES = Number(process.env.BENCH_INFLUX_SERIES ?? 2000);
@@ -61,7 +61,16 @@ export async function run(): Promise<BenchResult> {
   const mapping = { measurementPerMetric: true, measurement: 'flink', field: 'value', precision: 'ms' as const };
   const url = `${env.influxdb}/write?db=${db}&precision=ms`;
   const signal = new AbortController().signal;
-  const totals = Object.fromEntries(VARIANTS.map((v) => [v.key, { agent: { wall: 0, cpu: 0 }, curl: { wall: 0, cpu: 0 } }])) as Record<Variant, Record<'agent' | 'curl', { wall: number; cpu: number }>>;
+  // server: InfluxDB's CPU seconds while that side ran (it shares the 2 cores with the sender).
+  const totals = Object.fromEntries(VARIANTS.map((v) => [v.key, { agent: { wall: 0, cpu: 0, server: 0 }, curl: { wall: 0, cpu: 0, server: 0 } }])) as Record<Variant, Record<'agent' | 'curl', { wall: number; cpu: number; server: number }>>;
+  const serverPid = servicePid(env.dataDir, 'influxdb');
+  /** Runs one side and adds InfluxDB's CPU meanwhile to `into`. */
+  const withServerCpu = async <T>(into: { server: number }, side: () => Promise<T>): Promise<T> => {
+    const before = processCpuSeconds(serverPid);
+    const result = await side();
+    into.server += processCpuSeconds(serverPid) - before;
+    return result;
+  };
   const sinks = Object.fromEntries(
     VARIANTS.map((v) => [v.key, influxDbSink.create(influxDbSchema.parse({ type: 'influxdb', url: env.influxdb, database: db, gzip: v.mode === 'gzip', request: { concurrency: v.c }, inputs: ['b'] }), silentContext())]),
   ) as Record<Variant, ReturnType<typeof influxDbSink.create>>;
@@ -103,16 +112,18 @@ export async function run(): Promise<BenchResult> {
         const agentSide = async () => {
           settleHeap();
           const t = await measure(() =>
-            inPool(batches.length, c, async (b) => {
-              const r = await sinks[key].send(batches[b]!, { signal, attempt: 1 });
-              if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
-            }),
+            withServerCpu(totals[key].agent, () =>
+              inPool(batches.length, c, async (b) => {
+                const r = await sinks[key].send(batches[b]!, { signal, attempt: 1 });
+                if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
+              }),
+            ),
           );
           totals[key].agent.wall += t.wall;
           totals[key].agent.cpu += t.cpu;
         };
         const curlSide = async () => {
-          const t = await curl(cfg, c);
+          const t = await withServerCpu(totals[key].curl, () => curl(cfg, c));
           if (t.codes.length !== BATCHES || t.codes.some((code) => code !== '204')) throw new Error(`curl got ${t.codes.join(',')}`);
           totals[key].curl.wall += t.wall;
           totals[key].curl.cpu += t.cpu;
@@ -136,6 +147,10 @@ export async function run(): Promise<BenchResult> {
     metrics[`${key}_ratio_vs_curl`] = raw.wall / agent.wall;
     metrics[`${key}_agent_cpu_s_per_million`] = agent.cpu * (1e6 / samples);
     metrics[`${key}_curl_cpu_s_per_million`] = raw.cpu * (1e6 / samples);
+    metrics[`${key}_agent_server_cpu_s_per_million`] = agent.server * (1e6 / samples);
+    metrics[`${key}_curl_server_cpu_s_per_million`] = raw.server * (1e6 / samples);
+    metrics[`${key}_agent_cores_busy`] = (agent.cpu + agent.server) / agent.wall;
+    metrics[`${key}_curl_cores_busy`] = (raw.cpu + raw.server) / raw.wall;
   }
   return {
     name: 'influxdb',
@@ -144,7 +159,7 @@ export async function run(): Promise<BenchResult> {
       `${samples} samples per side and variant in ${ROUNDS} alternating rounds of ${BATCHES} requests of ${SERIES} lines (Flink operator tags), InfluxDB ${env.influxdb} (1.x), fresh database. c1/c2 = requests in flight on both sides (2 is the sink's default).`,
       'curl = one `curl -K` process per round POSTing pre-rendered files (--data-binary @file, keep-alive; c2: --parallel --parallel-max 2): the same line protocol (plain), or the same bytes gzipped at the sink\'s level (gzip). ratio = curl time / agent time (target ≥ 0.8).',
       'The series are created by a warm-up write and each sink sends one batch before the clock (steady state: the same series every scrape); each side then writes new timestamps into them.',
-      'CPU: this Node process (process.cpuUsage, encoding and gzip included) for the agent, curl\'s own (bash times) for curl; InfluxDB shares the 2 cores and is not counted.',
+      'CPU: this Node process (process.cpuUsage, encoding and gzip included) for the agent, curl\'s own (bash times) for curl; server_cpu: InfluxDB\'s meanwhile (/proc/<pid>/stat); cores_busy: sender + InfluxDB per wall second, of the 2 cores they share (near 2 = CPU-bound, where the ratio is set by CPU per sample).',
     ],
   };
 }
