@@ -2,7 +2,7 @@
 // drops it afterwards. Assertions read what the server stored.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,7 +11,9 @@ import { Registry } from 'prom-client';
 import { PipelineMetrics } from '../../src/pipeline/metrics';
 import { SinkRunner } from '../../src/pipeline/sink-runner';
 import { ensureServices, type Endpoints } from '../setup/env';
+import { deadLetterPath } from '../../src/pipeline/paths';
 import { postgresSink } from '../../src/sinks/postgres';
+import { MAX_LOG_ID_BYTES, MAX_SERIES_NAME_BYTES } from '../../src/sinks/postgres/encode';
 import type { PostgresSink } from '../../src/sinks/postgres/sink';
 import { DAY_MS, formatDay } from '../../src/sinks/shared/days';
 import type { SendResult } from '../../src/model/send-result';
@@ -20,6 +22,12 @@ import { logRecord, sample, testContext } from './opensearch.fixtures';
 
 const signal = new AbortController().signal;
 const send = (sink: PostgresSink, records: TelemetryRecord[]): Promise<SendResult> => sink.send(records, { signal, attempt: 1 });
+/** `bytes` of random base64: text PostgreSQL cannot compress, so it meets the index limits at full length. */
+const incompressible = (bytes: number): string => randomBytes(bytes).toString('base64').slice(0, bytes);
+async function until(done: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
 
 describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]', function () {
   let pg: Endpoints['postgres'];
@@ -43,6 +51,31 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
         [schema, table],
       )
     ).rows.map((r) => r.relname as string);
+
+  const counts = async (): Promise<{ samples: number; logs: number; series: number }> => {
+    const n = await one<Record<string, string>>(
+      `SELECT (SELECT count(*) FROM "${schema}".samples) AS samples, (SELECT count(*) FROM "${schema}".logs) AS logs, (SELECT count(*) FROM "${schema}".series) AS series`,
+    );
+    return { samples: Number(n.samples), logs: Number(n.logs), series: Number(n.series) };
+  };
+  /** A SinkRunner named "pg" over `sink`, with a disk buffer and dead-letter file in a fresh directory. */
+  const withRunner = async (sink: PostgresSink, fn: (runner: SinkRunner, dataDir: string) => Promise<void>): Promise<void> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fta-pg-runner-'));
+    const runner = new SinkRunner({
+      name: 'pg',
+      sink,
+      config: { batch: { max_events: 100, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 }, dead_letter: { max_bytes: 100 << 20 } },
+      dataDir,
+      logger: pino({ level: 'silent' }),
+      metrics: PipelineMetrics.for(new Registry()),
+    });
+    try {
+      await fn(runner, dataDir);
+    } finally {
+      await runner.stop(1000);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
 
   before(async () => {
     pg = (await ensureServices(['postgres'])).postgres;
@@ -134,15 +167,51 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
     assert.deepEqual([logs.rows[0], logs.rows[2]], [{ message: 'm\uFFFD1', ...cleaned }, { message: 'm\uFFFD3', ...cleaned }]);
   });
 
-  it('rejects a batch with a row PostgreSQL refuses, naming the sink and the reason', async () => {
+  it('dead-letters a log id and a metric name too long for their btree indexes by themselves, and stores the rest of the batch', async () => {
     const { sink } = build();
     await sink.start(signal);
-    // A log id longer than a btree entry may be (2704 bytes; random text does not compress): the primary key
-    // refuses it with program_limit_exceeded, and the whole batch (one transaction) with it.
-    const result = await send(sink, [sample(1), logRecord(1, { id: randomBytes(3000).toString('base64') })]);
-    assert.equal(result.kind, 'reject');
-    assert.match('reason' in result ? result.reason : '', /^postgres sink "pg" .*index row size \d+ exceeds btree version 4 maximum 2704 .*\(54000\)$/);
-    assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 0);
+    // Random text does not compress, so PostgreSQL would refuse both with program_limit_exceeded (54000).
+    const batch = [sample(1), logRecord(1, { id: incompressible(3000) }), logRecord(2), sample(2, { name: incompressible(3000) })];
+    const result = await send(sink, batch);
+    assert.deepEqual(result.kind === 'partial' && [result.retry, result.reject.map((r) => r.index)], [[], [1, 3]]);
+    const reasons = result.kind === 'partial' ? result.reject.map((r) => r.reason) : [];
+    assert.match(reasons[0]!, /^log id ".{64}…" is 3000 bytes; the logs primary key \(id, ts\) takes at most 2684 bytes of id/);
+    assert.match(reasons[1]!, /^metric name ".{64}…" is 3000 bytes; the series index on name takes at most 2692 bytes/);
+    assert.deepEqual(await counts(), { samples: 1, logs: 1, series: 1 });
+  });
+
+  it('refuses exactly what PostgreSQL would: the longest log id and metric name are stored, and one byte more the server refuses too', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    assert.deepEqual(await send(sink, [logRecord(1, { id: incompressible(MAX_LOG_ID_BYTES) }), sample(1, { name: incompressible(MAX_SERIES_NAME_BYTES) })]), { kind: 'ok' });
+    assert.deepEqual(await counts(), { samples: 1, logs: 1, series: 1 });
+    await assert.rejects(db.query(`INSERT INTO "${schema}".logs (id, ts, level, message, log_kind, attributes, labels) VALUES ($1, $2, 'INFO', 'm', 'log', '{}', '{}')`, [incompressible(MAX_LOG_ID_BYTES + 1), new Date(logRecord(1).timestampMs)]), { code: '54000' });
+    await assert.rejects(db.query(`INSERT INTO "${schema}".series (id, name, labels) VALUES (1, $1, '{}')`, [incompressible(MAX_SERIES_NAME_BYTES + 1)]), { code: '54000' });
+  });
+
+  it('isolates a record an unforeseen index refuses (one an operator added): too_large, then the runner splits down to it and dead-letters only it', async () => {
+    const { sink } = build();
+    await sink.start(signal);
+    await db.query(`CREATE INDEX logs_message ON "${schema}".logs (message)`);
+    // With a record the encoder refuses, which the halves answer for again (partial).
+    const noLevel = { ...logRecord(4), level: undefined } as unknown as LogRecord;
+    const batch = [logRecord(1), logRecord(2, { message: incompressible(3000) }), logRecord(3), sample(1), noLevel];
+    const direct = await send(sink, batch);
+    assert.equal(direct.kind, 'too_large');
+    assert.match('reason' in direct ? direct.reason : '', /^postgres sink "pg" .*index row size 3\d{3} exceeds btree version 4 maximum 2704 for index "logs_p\d{8}_message_idx" \(54000\)$/);
+    assert.deepEqual(await counts(), { samples: 0, logs: 0, series: 0 });
+
+    await withRunner(sink, async (runner, dataDir) => {
+      await runner.enqueue(batch);
+      await until(() => runner.status().counters.sent + runner.status().counters.deadLettered === batch.length);
+      assert.deepEqual([runner.status().counters.sent, runner.status().counters.deadLettered], [3, 2]);
+      const dead = readFileSync(deadLetterPath(dataDir, 'pg'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { reason: string; record: LogRecord });
+      dead.sort((a, b) => a.record.id.localeCompare(b.record.id));
+      assert.deepEqual(dead.map((d) => d.record.id), [logRecord(2).id, logRecord(4).id]);
+      assert.match(dead[0]!.reason, /index row size \d+ exceeds btree version 4 maximum 2704 .*\(54000\) \(a single record is too large for the sink\)$/);
+      assert.match(dead[1]!.reason, /has no level/);
+    });
+    assert.deepEqual(await counts(), { samples: 1, logs: 2, series: 1 });
   });
 
   it('dead-letters a log record without a level (a NOT NULL column) by name and stores the rest', async () => {
@@ -211,31 +280,18 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
 
   it('delivers through the SinkRunner end to end: migrates in start(), every record stored once', async () => {
     const { sink } = build();
-    const dataDir = mkdtempSync(join(tmpdir(), 'fta-pg-runner-'));
-    const runner = new SinkRunner({
-      name: 'pg',
-      sink,
-      config: { batch: { max_events: 100, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 }, dead_letter: { max_bytes: 100 << 20 } },
-      dataDir,
-      logger: pino({ level: 'silent' }),
-      metrics: PipelineMetrics.for(new Registry()),
-    });
-    try {
+    await withRunner(sink, async (runner) => {
       const records: TelemetryRecord[] = [];
       for (let i = 0; i < 300; i++) records.push(sample(i), logRecord(i));
       // The second half repeats the first: a replay must not add rows.
       for (let i = 0; i < records.length; i += 100) await runner.enqueue(records.slice(i, i + 100));
       await runner.enqueue(records.slice(0, 100));
-      const deadline = Date.now() + 60_000;
-      while (runner.status().counters.sent < 700 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until(() => runner.status().counters.sent >= 700);
       assert.equal(runner.status().counters.sent, 700);
       assert.equal(runner.status().counters.deadLettered, 0);
       assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".samples`)).n), 300);
       assert.equal(Number((await one<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".logs`)).n), 300);
-    } finally {
-      await runner.stop(1000);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('answers retry with a clear reason for a refused connection, a missing database and a missing role', async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { postgresSchema } from '../../src/sinks/postgres/schema';
-import { encodeBatch, jsonText, logsJson, StoredSeries } from '../../src/sinks/postgres/encode';
+import { encodeBatch, jsonText, logsJson, MAX_LOG_ID_BYTES, MAX_SERIES_NAME_BYTES, StoredSeries } from '../../src/sinks/postgres/encode';
 import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
 import { CopyBinaryWriter, int64Halves } from '../../src/sinks/postgres/copy-binary';
 import { daysAhead, partitionName } from '../../src/sinks/postgres/migrations';
 import { DAY_MS, formatDay, isExpiredDay, parseDay } from '../../src/sinks/shared/days';
 import { seriesId64 } from '../../src/sinks/shared/series-id';
+import type { TelemetryRecord } from '../../src/model';
 import { logRecord, sample } from './opensearch.fixtures';
 
 const cfg = (extra: Record<string, unknown> = {}) => postgresSchema.parse({ type: 'postgres', inputs: ['m'], ...extra });
@@ -97,6 +98,43 @@ describe('postgres sink: encode', () => {
   });
 });
 
+describe('postgres sink: values over an index entry limit', () => {
+  // 'é' is 2 bytes of UTF-8, '😀' 4 (two UTF-16 code units): the limits count bytes, not characters.
+  const ofBytes = (n: number, unit: string): string => {
+    const size = Buffer.byteLength(unit);
+    return 'x'.repeat(n % size) + unit.repeat(Math.floor(n / size));
+  };
+  const cases: Array<[string, number, (value: string) => TelemetryRecord, RegExp]> = [
+    ['log id', MAX_LOG_ID_BYTES, (id) => logRecord(1, { id }), /^log id "x*é+…" is 2685 bytes; the logs primary key \(id, ts\) takes at most 2684 bytes of id .*2704 bytes per index entry\) — shorten the id/],
+    ['metric name', MAX_SERIES_NAME_BYTES, (name) => sample(1, { name }), /^metric name "x*é+…" is 2693 bytes; the series index on name takes at most 2692 bytes .* — drop the metric with a filter transform \(metrics\.drop\)$/],
+  ];
+  for (const [field, max, record, reason] of cases) {
+    it(`stores a ${field} of ${max} bytes of UTF-8 and dead-letters one of ${max + 1} by itself, naming field, size and limit`, () => {
+      const b = encodeBatch([logRecord(7), record(ofBytes(max, 'é')), sample(7), record(ofBytes(max + 1, 'é'))], new StoredSeries());
+      assert.deepEqual(b.problems.map((p) => p.index), [3]);
+      assert.match(b.problems[0]!.reason, reason);
+      assert.deepEqual([...b.logIndex, ...b.sampleIndex].sort(), [0, 1, 2]);
+    });
+  }
+  it('counts characters outside the BMP as their 4 UTF-8 bytes, though they are 2 UTF-16 code units', () => {
+    const b = encodeBatch([logRecord(1, { id: ofBytes(MAX_LOG_ID_BYTES, '😀') }), logRecord(2, { id: ofBytes(MAX_LOG_ID_BYTES + 1, '😀') })], new StoredSeries());
+    assert.deepEqual(b.problems.map((p) => [p.index, /is 2685 bytes/.test(p.reason)]), [[1, true]]);
+  });
+  it('counts NUL as the 3 bytes of the U+FFFD that replaces it', () => {
+    const b = encodeBatch([sample(1, { name: '\u0000'.repeat(897) }), sample(2, { name: '\u0000'.repeat(898) })], new StoredSeries());
+    assert.deepEqual(b.problems.map((p) => [p.index, /is 2694 bytes/.test(p.reason)]), [[1, true]]);
+  });
+  it('does not mark the series of a refused sample as on its way, so it is not sent as a series row', () => {
+    const b = encodeBatch([sample(1, { name: ofBytes(MAX_SERIES_NAME_BYTES + 1, 'a') })], new StoredSeries());
+    assert.deepEqual([b.series.id.length, b.samples.seriesId.length, b.problems.length], [0, 0, 1]);
+  });
+  it('stores long values no index holds: a message, an attribute, a label (GIN hashes long keys and values)', () => {
+    const long = 'ü'.repeat(100_000);
+    const b = encodeBatch([logRecord(1, { message: long, attributes: { k: long }, labels: { cluster: 'c1', big: long } }), sample(1, { labels: { [long]: long } })], new StoredSeries());
+    assert.deepEqual([b.problems, b.logIndex, b.sampleIndex], [[], [0], [1]]);
+  });
+});
+
 describe('postgres sink: binary COPY body', () => {
   const halves: Array<[string, string]> = [['1', '0000000000000001'], ['-1', 'ffffffffffffffff'], ['-9223372036854775808', '8000000000000000'], ['4294967296', '0000000100000000']];
   for (const [decimal, hex] of halves) {
@@ -176,6 +214,8 @@ describe('postgres sink: error classification by SQLSTATE', () => {
     ['42601', 'syntax error at or near "x"', 'reject', /42601/],
     ['42501', 'permission denied for schema flink_telemetry', 'retry', /permission denied.*grant/],
     ['XX000', 'internal error', 'retry', /XX000/],
+    ['54000', 'index row size 3016 exceeds btree version 4 maximum 2704 for index "logs_message"', 'too_large', /index row size 3016 .*"logs_message" \(54000\)$/],
+    ['54023', 'cannot pass more than 100 arguments to a function', 'too_large', /54023/],
     [undefined, 'connect ECONNREFUSED 127.0.0.1:1', 'retry', /unreachable \(ECONNREFUSED/],
   ];
   for (const [code, message, kind, reason] of table) {

@@ -179,9 +179,14 @@ export function classifyPgError(err: unknown, who: string): PgFailure {
   if (cls === '08' || cls === '53' || cls === '40' || code.startsWith('57P') || code === '55P03' || code === '57014') {
     return retry(`${message} (${code})`);
   }
-  // Data exceptions (22: bad value, encoding), syntax/access rule violations (42), integrity violations (23) and
-  // program limits (54): the same rows fail again; dead-letter them with the server's words.
-  if (cls === '22' || cls === '42' || cls === '23' || cls === '54') return reject(`${message} (${code})`);
+  // Program limits (54: an index entry over 2704 bytes, too many arguments): a property of the request, like HTTP
+  // 413. The runner halves the batch until the one record the server refuses is alone, and dead-letters only it,
+  // with these words. The encoder refuses the entries it can foresee (see MAX_LOG_ID_BYTES); this catches the rest,
+  // e.g. an index an operator added on message.
+  if (cls === '54') return { result: { kind: 'too_large', reason: `${who}: ${message} (${code})` }, stale: undefined };
+  // Data exceptions (22: bad value, encoding), syntax/access rule violations (42) and integrity violations (23):
+  // the same rows fail again; dead-letter them with the server's words.
+  if (cls === '22' || cls === '42' || cls === '23') return reject(`${message} (${code})`);
   // Anything else (internal error XX, system error 58, …): the server may recover.
   return retry(`${message} (${code})`);
 }

@@ -65,7 +65,7 @@ export interface EncodedBatch {
   sampleDays: Set<number>;
   logDays: Set<number>;
   /** Records that cannot be stored (an impossible timestamp, a value that is no number, a log without a required
-   * text): rejected with the reason, the rest still goes. */
+   * text, an id or metric name too long for its index): rejected with the reason, the rest still goes. */
   problems: Array<{ index: number; reason: string }>;
 }
 
@@ -172,6 +172,49 @@ function addLog(out: EncodedBatch, copy: CopyBinaryWriter, r: LogRecord, index: 
 }
 
 /**
+ * The longest values PostgreSQL's btree indexes take, in UTF-8 bytes. A btree entry may be at most 2704 bytes
+ * (BTMaxItemSize: a third of an 8 KiB page less its overhead, less room for a heap TID); a longer one fails with
+ * program_limit_exceeded (54000), and with it the whole batch's transaction. The entry is an 8-byte tuple header,
+ * then each key: text with its 4-byte length header, padded to 8 bytes, then a timestamptz of 8. So:
+ *   logs    PRIMARY KEY (id, ts)  2704 - 8 - 4 - 8 = 2684 bytes of id
+ *   series  INDEX (name)          2704 - 8 - 4     = 2692 bytes of name
+ * Measured on PostgreSQL 15 with incompressible text: 2684 and 2692 bytes are stored, one byte more is refused.
+ * PostgreSQL compresses a long key before it gives up, so a repetitive value over the limit may fit; the agent
+ * cannot tell which will, and refuses by length alone. The other columns need no check: none is btree-indexed,
+ * and the GIN index on series labels (jsonb_ops) stores a key or value over 125 bytes as its hash (measured: a
+ * 1 MiB label value is stored); a long message or attribute is TOASTed.
+ */
+export const MAX_LOG_ID_BYTES = 2684;
+export const MAX_SERIES_NAME_BYTES = 2692;
+
+/**
+ * The UTF-8 size of `s` as sent, when it is over `max`. A UTF-16 code unit is at most 3 bytes of UTF-8 (also U+FFFD,
+ * which replaces NUL and lone surrogates), so the usual short text is answered from its length, without encoding.
+ */
+function bytesOver(s: string, max: number): number | undefined {
+  if (s.length * 3 <= max) return undefined;
+  const bytes = Buffer.byteLength(clean(s));
+  return bytes > max ? bytes : undefined;
+}
+
+/** The start of a value too long to quote whole in a reason; the dead-letter line holds the record. */
+const head = (s: string): string => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
+
+/** Why PostgreSQL's indexes would refuse this log record (see MAX_LOG_ID_BYTES), if they would. */
+function oversizeLog(r: LogRecord): string | undefined {
+  const bytes = bytesOver(r.id, MAX_LOG_ID_BYTES);
+  if (bytes === undefined) return undefined;
+  return `log id ${head(r.id)} is ${bytes} bytes; the logs primary key (id, ts) takes at most ${MAX_LOG_ID_BYTES} bytes of id (PostgreSQL's btree limit of 2704 bytes per index entry) — shorten the id where it is made (the source, or a transform)`;
+}
+
+/** Why PostgreSQL's indexes would refuse this sample's series row (see MAX_SERIES_NAME_BYTES), if they would. */
+function oversizeSample(s: Sample): string | undefined {
+  const bytes = bytesOver(s.name, MAX_SERIES_NAME_BYTES);
+  if (bytes === undefined) return undefined;
+  return `metric name ${head(s.name)} is ${bytes} bytes; the series index on name takes at most ${MAX_SERIES_NAME_BYTES} bytes (PostgreSQL's btree limit of 2704 bytes per index entry) — drop the metric with a filter transform (metrics.drop)`;
+}
+
+/**
  * Which NOT NULL text column of the logs table the record has no string for. Refused here, by name, rather than
  * failing the whole batch's COPY (or worse, being written as "undefined").
  */
@@ -195,11 +238,15 @@ export function encodeBatch(records: readonly TelemetryRecord[], knownSeries: St
     }
     if (r.kind === 'log') {
       const missing = missingText(r);
-      if (missing) out.problems.push({ index: i, reason: `log record ${JSON.stringify(r.id)} has no ${missing} (text), which the logs table requires` });
+      const problem = missing ? `log record ${JSON.stringify(r.id)} has no ${missing} (text), which the logs table requires` : oversizeLog(r);
+      if (problem) out.problems.push({ index: i, reason: problem });
       else addLog(out, (logs ??= new CopyBinaryWriter((records.length - i) * LOG_ROW_BYTES_HINT)), r, i);
+      continue;
     }
     // Binary COPY writes the value as a float8 itself: anything but a number would silently become NaN there.
-    else if (typeof r.value !== 'number') out.problems.push({ index: i, reason: `value ${JSON.stringify(r.value)} of ${r.name} is not a number` });
+    // Checked before addSample, because that marks the series as on its way to the server.
+    const problem = typeof r.value !== 'number' ? `value ${JSON.stringify(r.value)} of ${r.name} is not a number` : oversizeSample(r);
+    if (problem) out.problems.push({ index: i, reason: problem });
     else addSample(out, (samples ??= new CopyBinaryWriter((records.length - i) * SAMPLE_ROW_BYTES + 64)), r, i, knownSeries);
   }
   out.copy = { samples: samples?.finish() ?? NO_ROWS, logs: logs?.finish() ?? NO_ROWS };

@@ -150,9 +150,12 @@ export class PostgresSink implements Sink {
   }
 }
 
-/** A failed transaction fails all its rows; records the encoder refused keep their own reason. */
+/**
+ * A failed transaction fails all its rows; records the encoder refused keep their own reason. `too_large` stays
+ * as it is: the runner splits the batch, and the refused records come back as `partial` from the halves.
+ */
 function withProblems(result: SendResult, batch: EncodedBatch): SendResult {
-  if (batch.problems.length === 0 || result.kind === 'ok' || result.kind === 'partial') return result;
+  if (batch.problems.length === 0 || result.kind === 'ok' || result.kind === 'partial' || result.kind === 'too_large') return result;
   const rows = [...batch.sampleIndex, ...batch.logIndex];
   if (result.kind === 'reject') return { kind: 'partial', retry: [], reject: [...batch.problems, ...rows.map((index) => ({ index, reason: result.reason }))] };
   return { kind: 'partial', retry: rows, reject: batch.problems };
