@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../src/sources/flink-prometheus/parse';
 import { ScrapeMemo } from '../src/sources/flink-prometheus/scrape-memo';
 import { SeriesShaper } from '../src/sources/flink-prometheus/series';
@@ -29,7 +30,6 @@ const WINDOW_S = Number(process.env.BENCH_ANCHOR_WINDOW_S ?? 20);
 const AGENT_ONLY = process.env.BENCH_ANCHOR_AGENT_ONLY === '1';
 const WARMUP_S = 5;
 const FIXTURE = 'tm-prom-with-job-1.20.5.txt';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Copies every sample line REPLICAS times with a `replica` label, keeping each family's lines together. */
 function amplify(text: string, target: number): string {

@@ -15,7 +15,7 @@ import { LineEncoder } from '../src/sinks/influxdb/encode';
 import { influxDbSchema } from '../src/sinks/influxdb/schema';
 import { ensureServices } from '../test/setup/env';
 import { flinkBatch } from './remote-write.bench';
-import { inPool, measure, processCpuSeconds, servicePid, settleHeap, silentContext } from './support';
+import { inPool, measure, servicePid, settleHeap, silentContext, withProcessCpu } from './support';
 import type { BenchResult } from './types';
 
 const SERIES = Number(process.env.BENCH_INFLUX_SERIES ?? 2000);
@@ -66,9 +66,8 @@ export async function run(): Promise<BenchResult> {
   const serverPid = servicePid(env.dataDir, 'influxdb');
   /** Runs one side and adds InfluxDB's CPU meanwhile to `into`. */
   const withServerCpu = async <T>(into: { server: number }, side: () => Promise<T>): Promise<T> => {
-    const before = processCpuSeconds(serverPid);
-    const result = await side();
-    into.server += processCpuSeconds(serverPid) - before;
+    const { result, cpu } = await withProcessCpu(serverPid, side);
+    into.server += cpu;
     return result;
   };
   const sinks = Object.fromEntries(

@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureServices } from '../test/setup/env';
 import { AgentProcess, freePort, waitFor } from '../test/e2e/harness';
 import { buildInput } from './log-tail.bench';
@@ -18,7 +19,6 @@ import type { BenchResult } from './types';
 const LINES = 300_000;
 /** Wait after a shipper is up before its CPU is read, so start-up work that runs late (index templates) counts as start-up. */
 const SETTLE_MS = 2000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function ensureRsyslog(): void {
   if (existsSync('/usr/sbin/rsyslogd') && existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/omelasticsearch.so')) return;

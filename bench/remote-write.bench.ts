@@ -14,7 +14,7 @@ import { remoteWriteSchema } from '../src/sinks/prometheus-remote-write/schema';
 import { testContext } from '../test/sinks/prometheus-remote-write.fixtures';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
-import { inPool, processCpuSeconds, servicePid, settleHeap } from './support';
+import { inPool, measure as stopwatch, servicePid, settleHeap, withProcessCpu } from './support';
 
 const SERIES = Number(process.env.BENCH_RW_SERIES ?? 2000);
 const BATCHES = Number(process.env.BENCH_RW_BATCHES ?? 100);
@@ -81,14 +81,10 @@ const side = (): Side => ({ ms: 0, cpu: 0, receiverCpu: 0 });
 
 /** Runs `body` and adds its wall milliseconds, its CPU seconds and the receiver's (`receiverPid`) to `into`. */
 async function clocked(into: Side, receiverPid: number, body: () => Promise<void>): Promise<void> {
-  const cpu = process.cpuUsage();
-  const receiver = processCpuSeconds(receiverPid);
-  const t0 = performance.now();
-  await body();
-  into.ms += performance.now() - t0;
-  into.receiverCpu += processCpuSeconds(receiverPid) - receiver;
-  const used = process.cpuUsage(cpu);
-  into.cpu += (used.user + used.system) / 1e6;
+  const { result: own, cpu: receiver } = await withProcessCpu(receiverPid, () => stopwatch(body));
+  into.ms += own.wall * 1000;
+  into.cpu += own.cpu;
+  into.receiverCpu += receiver;
 }
 
 /** Hands out flinkBatch slots in order: every (side, round) of a run writes its own stretch of time. */

@@ -65,6 +65,13 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** Runs `body` and returns its result with the CPU seconds process `pid` (a server under test) spent meanwhile. */
+export async function withProcessCpu<T>(pid: number, body: () => Promise<T>): Promise<{ result: T; cpu: number }> {
+  const before = processCpuSeconds(pid);
+  const result = await body();
+  return { result, cpu: processCpuSeconds(pid) - before };
+}
+
 /** The pid of a service `scripts/env` started (its pid file under `<dataDir>/<service>/pids/main.pid`). */
 export function servicePid(dataDir: string, service: string): number {
   const file = join(dataDir, service, 'pids', 'main.pid');
