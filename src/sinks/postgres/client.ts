@@ -159,6 +159,7 @@ export function classifyPgError(err: unknown, who: string): PgFailure {
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const retry = (reason: string, stale?: Staleness): PgFailure => ({ result: { kind: 'retry', reason: `${who}: ${reason}` }, stale });
   const reject = (reason: string): PgFailure => ({ result: { kind: 'reject', reason: `${who}: ${reason}` }, stale: undefined });
+  const tooLarge = (reason: string): PgFailure => ({ result: { kind: 'too_large', reason: `${who}: ${reason}` }, stale: undefined });
   if (code === undefined || !/^[0-9A-Z]{5}$/.test(code)) {
     // No SQLSTATE: the socket failed (refused, reset, DNS, TLS) or the pool/connect timed out. Retried.
     const r = classifyNetworkError(err, who);
@@ -183,7 +184,7 @@ export function classifyPgError(err: unknown, who: string): PgFailure {
   // 413. The runner halves the batch until the one record the server refuses is alone, and dead-letters only it,
   // with these words. The encoder refuses the entries it can foresee (see MAX_LOG_ID_BYTES); this catches the rest,
   // e.g. an index an operator added on message.
-  if (cls === '54') return { result: { kind: 'too_large', reason: `${who}: ${message} (${code})` }, stale: undefined };
+  if (cls === '54') return tooLarge(`${message} (${code})`);
   // Data exceptions (22: bad value, encoding), syntax/access rule violations (42) and integrity violations (23):
   // the same rows fail again; dead-letter them with the server's words.
   if (cls === '22' || cls === '42' || cls === '23') return reject(`${message} (${code})`);
