@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { parseConfigText } from '../../src/config/load';
+import { ConfigError, formatProblem } from '../../src/errors';
 import { openSearchSchema } from '../../src/sinks/opensearch/schema';
 import { documentId, encodeBulk, IndexNamer, logDocument, sampleDocument } from '../../src/sinks/opensearch/encode';
 import { classifyBulkResponse, classifyRequestStatus, classifyTransportError, parseBulkAnswer, type RawResponse } from '../../src/sinks/opensearch/client';
@@ -25,6 +27,15 @@ describe('opensearch sink: schema', () => {
     assert.throws(() => cfg({ index_prefx: 'x' }), /index_prefx/);
     assert.throws(() => cfg({ index_prefix: 'Flink_Logs' }), /index_prefix/);
     assert.throws(() => cfg({ url: 'ftp://x' }));
+  });
+  it('refuses a query string or #fragment in url (the client would send the query with every request), keeps a path prefix', () => {
+    const load = (url: string) => parseConfigText(`sources:\n  h:\n    type: host\nsinks:\n  os:\n    type: opensearch\n    inputs: [h]\n    url: ${url}\n`, 'agent.yaml', {});
+    const message =
+      'agent.yaml:8:10 sinks.os.url: has a query string or a #fragment in it; remove it: a query string would be sent with every request. Put a path prefix in url (https://proxy.example/opensearch) and credentials in auth';
+    for (const url of ['http://127.0.0.1:9200/?pretty=true', 'https://proxy.example/opensearch?x=1', 'http://127.0.0.1:9200#x', 'http://127.0.0.1:9200/?']) {
+      assert.throws(() => load(url), (err: unknown) => err instanceof ConfigError && err.problems.map(formatProblem).join('\n') === message, url);
+    }
+    assert.equal(load('https://proxy.example/opensearch/').config.sinks['os']!['url'], 'https://proxy.example/opensearch/');
   });
 });
 

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { postgresSchema } from '../../src/sinks/postgres/schema';
+import { Client } from 'pg';
+import { parse } from 'yaml';
+import { renderEffectiveConfig } from '../../src/config/effective';
+import { parseConfigText } from '../../src/config/load';
+import { MASK } from '../../src/config/mask';
+import { agentJsonSchema } from '../../src/config/registered';
+import { ConfigError, formatProblem } from '../../src/errors';
+import { postgresSchema, type PostgresConfig } from '../../src/sinks/postgres/schema';
 import { encodeBatch, jsonText, logsJson, MAX_LOG_ID_BYTES, MAX_SERIES_NAME_BYTES, StoredSeries } from '../../src/sinks/postgres/encode';
 import { classifyPgError, poolConfig, sslOptions } from '../../src/sinks/postgres/client';
 import { CopyBinaryWriter, int64Halves } from '../../src/sinks/postgres/copy-binary';
@@ -33,10 +40,80 @@ describe('postgres sink: schema and connection options', () => {
     assert.deepEqual(sslOptions({ sslmode: 'verify-full' }, 'sinks.pg'), { rejectUnauthorized: true });
     assert.throws(() => sslOptions({ sslmode: 'verify-full', ca_file: '/nonexistent/ca.pem' }, 'sinks.pg'), /sinks\.pg\.ca_file: cannot read "\/nonexistent\/ca.pem" \(ENOENT\)/);
   });
-  it('passes connection_string through (pg lets its parts win) and sizes the pool', () => {
-    const p = poolConfig(cfg({ connection_string: 'postgres://u@h:1/d', pool_size: 7 }), 'sinks.pg');
-    assert.equal(p.connectionString, 'postgres://u@h:1/d');
-    assert.equal(p.max, 7);
+  it('sizes the pool', () => {
+    assert.equal(poolConfig(cfg({ pool_size: 7 }), 'sinks.pg').max, 7);
+  });
+});
+
+describe('postgres sink: connection_string', () => {
+  /** What pg would connect with: a Client builds its connection parameters without connecting. */
+  const target = (c: PostgresConfig) => {
+    const client = new Client(poolConfig(c, 'sinks.pg'));
+    return { host: client.host, port: client.port, user: client.user, database: client.database, password: client.password ?? undefined };
+  };
+  const server = (c: PostgresConfig) => ({ host: c.host, port: c.port, user: c.user, database: c.database, password: c.password });
+  const sinkConfig = (connectionString: string, extra = '') =>
+    `sources:\n  h:\n    type: host\nsinks:\n  pg:\n    type: postgres\n    inputs: [h]\n    connection_string: ${connectionString}\n${extra}`;
+  const problems = (text: string): string[] => {
+    try {
+      parseConfigText(text, 'agent.yaml', {});
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems.map(formatProblem);
+      throw err;
+    }
+    assert.fail('expected the config to be rejected');
+  };
+
+  it('puts its parts into host, port, user and database, which check prints and pg connects with', () => {
+    const c = cfg({ connection_string: 'postgres://u@db.example.com:5433/telemetry' });
+    assert.deepEqual(server(c), { host: 'db.example.com', port: 5433, user: 'u', database: 'telemetry', password: undefined });
+    assert.deepEqual(target(c), server(c));
+    assert.equal(poolConfig(c, 'sinks.pg').connectionString, undefined);
+  });
+  it('takes the parts it leaves out from the fields and their defaults, not from $PGUSER, $USER or pg defaults', () => {
+    const c = cfg({ connection_string: 'postgresql://db.example.com/telemetry', user: 'flink_agent', port: 6432, password: 'pw' });
+    assert.deepEqual(server(c), { host: 'db.example.com', port: 6432, user: 'flink_agent', database: 'telemetry', password: 'pw' });
+    assert.deepEqual(target(c), server(c));
+    const defaults = cfg({ connection_string: 'postgres://db.example.com' });
+    assert.deepEqual(server(defaults), { host: 'db.example.com', port: 5432, user: 'postgres', database: 'postgres', password: undefined });
+    assert.deepEqual(target(defaults), server(defaults));
+  });
+  it('reads a Unix socket directory, query parameters and a password as pg does, over the fields', () => {
+    const socket = cfg({ connection_string: 'postgres:///telemetry?host=/var/run/postgresql&user=flink_agent', host: 'db.example.com', user: 'x' });
+    assert.deepEqual(server(socket), { host: '/var/run/postgresql', port: 5432, user: 'flink_agent', database: 'telemetry', password: undefined });
+    assert.deepEqual(target(socket), server(socket));
+    const pw = cfg({ connection_string: 'postgres://u:p%40ss@[::1]:5433/my%20db', password: 'field' });
+    assert.deepEqual(server(pw), { host: '::1', port: 5433, user: 'u', database: 'my db', password: 'p@ss' });
+    assert.deepEqual(target(pw), server(pw));
+  });
+  it('still lets its other parameters win (sslmode, application_name), but not over the pool options', () => {
+    const p = poolConfig(cfg({ connection_string: 'postgres://h/d?sslmode=disable&application_name=etl&max=1', sslmode: 'require', pool_size: 3 }), 'sinks.pg');
+    assert.equal(p.ssl, false);
+    assert.equal(p.application_name, 'etl');
+    assert.equal(p.max, 3);
+  });
+  it('reads the ssl files it names when the pool is made, not when the config is checked', () => {
+    const c = cfg({ connection_string: 'postgres://h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem' });
+    assert.equal(c.host, 'h');
+    assert.throws(() => poolConfig(c, 'sinks.pg'), /^Error: sinks\.pg\.connection_string: ENOENT: no such file or directory, open '\/nonexistent\/ca\.pem'$/);
+  });
+  it('refuses a string pg would misread or fail on, naming the field and never quoting the string', () => {
+    assert.deepEqual(
+      ['db.example.com', 'host=db user=u password=secret', 'postgres://u:secret@db:99999/telemetry', 'postgres://db/telemetry?port=0'].map((s) => problems(sinkConfig(s))),
+      [
+        ['agent.yaml:8:24 sinks.pg.connection_string: is not a postgres:// URL; write postgres://user@host:5432/database (a Unix socket: postgres:///database?host=/var/run/postgresql; libpq key=value strings are not supported)'],
+        ['agent.yaml:8:24 sinks.pg.connection_string: is not a postgres:// URL; write postgres://user@host:5432/database (a Unix socket: postgres:///database?host=/var/run/postgresql; libpq key=value strings are not supported)'],
+        ['agent.yaml:8:24 sinks.pg.connection_string: is not a valid URL (Invalid URL); write postgres://user@host:5432/database, with characters such as @ : / in the password percent-encoded'],
+        ['agent.yaml:8:24 sinks.pg.connection_string: has port "0"; a port is a number from 1 to 65535'],
+      ],
+    );
+  });
+  it('never prints its password in the effective config (check)', () => {
+    const loaded = parseConfigText(sinkConfig('postgres://u:secret@h/db', '    password: other-secret\n'), 'agent.yaml', {});
+    const out = renderEffectiveConfig(loaded.config, agentJsonSchema(), loaded.secretPaths);
+    assert.doesNotMatch(out, /secret/);
+    const pg = parse(out).sinks.pg;
+    assert.deepEqual([pg.connection_string, pg.host, pg.user, pg.database, pg.password], [`postgres://u:${MASK}@h/db`, 'h', 'u', 'db', MASK]);
   });
 });
 

@@ -12,7 +12,12 @@ export const openSearchSchema = z.strictObject({
   type: z.literal('opensearch').describe('Sends logs and events (and optionally samples) to OpenSearch with `_bulk`.'),
   ...sinkCommonShape,
   url: serverUrl()
-    .describe('Base URL of the cluster (any node); the sink calls /_bulk, /_index_template, / on it. A path in it is a prefix kept on every request (OpenSearch behind a reverse proxy: https://proxy.example/opensearch → /opensearch/_bulk); a trailing slash does not matter.')
+    // The client library appends the url's query string to every request (`/_bulk?x=1&filter_path=…`, see its
+    // Connection.buildRequestObject), so a parameter meant for one API would reach all of them; a #fragment is never sent.
+    .refine((u) => !/[?#]/.test(u), {
+      message: 'has a query string or a #fragment in it; remove it: a query string would be sent with every request. Put a path prefix in url (https://proxy.example/opensearch) and credentials in auth',
+    })
+    .describe('Base URL of the cluster (any node); the sink calls /_bulk, /_index_template, / on it. A path in it is a prefix kept on every request (OpenSearch behind a reverse proxy: https://proxy.example/opensearch → /opensearch/_bulk); a trailing slash does not matter. No query string or #fragment.')
     .meta({ examples: ['http://127.0.0.1:9200', 'https://search.example.com:9200', 'https://proxy.example/opensearch'] }),
   index_prefix: indexPrefix
     .default('flink-logs')

@@ -2,6 +2,7 @@
 // of every failure into a SendResult by SQLSTATE. It never sleeps or retries: the SinkRunner owns time.
 import { readFileSync } from 'node:fs';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SendResult } from '../../model/send-result';
 import { classifyNetworkError } from '../shared/http';
@@ -31,22 +32,49 @@ export function sslOptions(cfg: Pick<PostgresConfig, 'sslmode' | 'ca_file' | 'ce
   return { ...files, rejectUnauthorized: true };
 }
 
+/** The parts of a connection string the schema has already resolved into host, port, user, password and database. */
+const SERVER_PARTS = new Set(['host', 'port', 'user', 'password', 'database']);
+
+/**
+ * Everything else a connection string sets (sslmode and the ssl* files as `ssl`, options, application_name, …),
+ * to be merged over the pool config as pg itself would. pg is not given the string: it would also merge the
+ * parts the string leaves out, as '' or null, and then connect as $PGUSER or $USER rather than `user`, to
+ * $PGPORT rather than `port`, without `password`.
+ */
+function connectionStringOptions(cfg: PostgresConfig, where: string): Partial<PoolConfig> {
+  if (cfg.connection_string === undefined) return {};
+  let parsed: ReturnType<typeof parseConnectionString>;
+  try {
+    parsed = parseConnectionString(cfg.connection_string);
+  } catch (err) {
+    // The schema has parsed it already; what is left is reading the sslcert/sslkey/sslrootcert files it names.
+    throw new Error(`${where}.connection_string: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const rest = Object.entries(parsed).filter(([k, v]) => !SERVER_PARTS.has(k) && v !== undefined && v !== null && v !== '');
+  // The values are what pg's ConnectionParameters reads from the same parser's output (ssl may be a string such as
+  // 'no-verify' there), so they are pg's options even where its typings are narrower.
+  return Object.fromEntries(rest) as Partial<PoolConfig>;
+}
+
+/** host, port, user, password and database are the values the schema resolved (see postgresSchema). */
 export function poolConfig(cfg: PostgresConfig, where: string): PoolConfig {
   return {
-    ...(cfg.connection_string ? { connectionString: cfg.connection_string } : {}),
     host: cfg.host,
     port: cfg.port,
     user: cfg.user,
     database: cfg.database,
     ...(cfg.password !== undefined ? { password: cfg.password } : {}),
     ssl: sslOptions(cfg, where),
-    max: cfg.pool_size,
-    connectionTimeoutMillis: cfg.request.timeout,
     // Server-side limit a little under the client's, so a slow statement is cancelled, not left running.
     statement_timeout: Math.max(1000, cfg.request.timeout - 1000),
     query_timeout: cfg.request.timeout,
-    idleTimeoutMillis: 60_000,
     application_name: 'flink-telemetry-agent',
+    // After the connection options, so the connection string's parameters win over them, as when pg merged it…
+    ...connectionStringOptions(cfg, where),
+    // …and before the pool's own options, which pg-pool never took from the connection string.
+    max: cfg.pool_size,
+    connectionTimeoutMillis: cfg.request.timeout,
+    idleTimeoutMillis: 60_000,
   };
 }
 

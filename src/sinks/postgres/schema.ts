@@ -1,14 +1,17 @@
 // Options of the `postgres` sink. The schema is the reference doc and the JSON Schema.
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
 import { sinkCommonShape } from '../../pipeline/sink-options';
 
-export const postgresSchema = z.strictObject({
+const postgresOptions = z.strictObject({
   type: z.literal('postgres').describe('Stores samples and logs in PostgreSQL tables the sink creates, partitioned by day.'),
   ...sinkCommonShape,
   connection_string: z
     .string()
     .optional()
-    .describe('libpq-style URL; when set, its parts win over host, port, user and database.')
+    .describe(
+      'postgres:// URL (libpq style). The host, port, user, password and database in it win over those fields, which fill in the parts it leaves out; `check` prints the values used.',
+    )
     .meta({ examples: ['postgres://flink_agent@db.example.com:5432/telemetry'] }),
   host: z.string().default('127.0.0.1').describe('Server host name or address, or a Unix socket directory.').meta({ examples: ['127.0.0.1', 'db.example.com'] }),
   port: z.number().int().min(1).max(65535).default(5432).describe('Server port.'),
@@ -41,4 +44,58 @@ export const postgresSchema = z.strictObject({
     .describe('Drop daily partitions of samples and logs older than this many days (housekeeping). 0 keeps everything.'),
 });
 
+type PostgresOptions = z.output<typeof postgresOptions>;
+
+/**
+ * The options with connection_string resolved into host, port, user, password and database, so that the parsed
+ * config (what `check` prints, what the sink names in its log lines) holds the values the connection uses: the
+ * connection string's parts where it has them, the fields (or their defaults) where it has not. poolConfig()
+ * passes these fields to pg and only the rest of the connection string (sslmode, options, …).
+ */
+export const postgresSchema = postgresOptions.transform((cfg, ctx) => {
+  if (cfg.connection_string === undefined) return cfg;
+  const parts = connectionStringParts(cfg.connection_string);
+  if (typeof parts === 'string') {
+    ctx.addIssue({ code: 'custom', path: ['connection_string'], message: parts });
+    return z.NEVER;
+  }
+  return { ...cfg, ...parts };
+});
+
 export type PostgresConfig = z.output<typeof postgresSchema>;
+
+type ServerParts = Partial<Pick<PostgresOptions, 'host' | 'port' | 'user' | 'password' | 'database'>>;
+
+const URL_EXAMPLE = 'postgres://user@host:5432/database';
+
+/**
+ * The server and role parts a connection string sets, read by pg's own parser (the one pg uses on connect), or
+ * why it is unusable. The messages never quote the string: it may hold a password.
+ */
+function connectionStringParts(connectionString: string): ServerParts | string {
+  // pg would read anything: text that is no URL is taken as a path relative to postgres://base (host "base").
+  if (!/^postgres(ql)?:\/\//i.test(connectionString)) {
+    return `is not a postgres:// URL; write ${URL_EXAMPLE} (a Unix socket: postgres:///database?host=/var/run/postgresql; libpq key=value strings are not supported)`;
+  }
+  let parsed: ReturnType<typeof parseConnectionString>;
+  try {
+    // Without its ssl* parameters: with them the parser reads the sslcert/sslkey/sslrootcert files and warns about
+    // sslmode, which is the connection's business (poolConfig), not the config loader's; they set no part used here.
+    parsed = parseConnectionString(connectionString.replace(/([?&])ssl[a-z]*=[^&#]*/g, '$1'));
+  } catch (err) {
+    return `is not a valid URL (${err instanceof Error ? err.message : String(err)}); write ${URL_EXAMPLE}, with characters such as @ : / in the password percent-encoded`;
+  }
+  const parts: ServerParts = {};
+  // The parser gives '' or null for a part the URL leaves out (no user in postgres://host/db); pg would then fall
+  // back to $PGUSER, $PGPORT, … and its own defaults, not to these fields.
+  if (parsed.host) parts.host = parsed.host;
+  if (parsed.user) parts.user = parsed.user;
+  if (parsed.password) parts.password = parsed.password;
+  if (parsed.database) parts.database = parsed.database;
+  if (parsed.port) {
+    const port = /^\d{1,5}$/.test(parsed.port) ? Number(parsed.port) : 0;
+    if (port < 1 || port > 65535) return `has port "${parsed.port}"; a port is a number from 1 to 65535`;
+    parts.port = port;
+  }
+  return parts;
+}

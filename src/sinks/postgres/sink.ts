@@ -30,8 +30,8 @@ export class PostgresSink implements Sink {
     this.pool = createPool(cfg, `sinks.${ctx.name}`);
     // An idle client whose connection dies emits 'error' on the pool; unhandled, it would crash the agent.
     this.pool.on('error', (err) => ctx.logger.warn({ err: err.message }, 'idle PostgreSQL connection failed; it will be replaced'));
-    const target = cfg.connection_string ? redact(cfg.connection_string) : `${cfg.user}@${cfg.host}:${cfg.port}/${cfg.database}`;
-    this.who = `postgres sink "${ctx.name}" (${target})`;
+    // The fields, connection_string or not: the schema resolved it into them, and they hold no password.
+    this.who = `postgres sink "${ctx.name}" (${cfg.user}@${cfg.host}:${cfg.port}/${cfg.database})`;
     this.sql = insertStatements(cfg.schema);
     this.droppedPartitions = ctx.metrics.counter('postgres_retention_dropped_partitions_total', 'Daily partitions dropped because they passed retention_days.');
     this.replays = ctx.metrics.counter(
@@ -159,9 +159,4 @@ function withProblems(result: SendResult, batch: EncodedBatch): SendResult {
   const rows = [...batch.sampleIndex, ...batch.logIndex];
   if (result.kind === 'reject') return { kind: 'partial', retry: [], reject: [...batch.problems, ...rows.map((index) => ({ index, reason: result.reason }))] };
   return { kind: 'partial', retry: rows, reject: batch.problems };
-}
-
-/** The connection string without its password, for log lines and reasons. */
-function redact(connectionString: string): string {
-  return connectionString.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
