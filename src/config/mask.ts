@@ -2,7 +2,10 @@
 export const MASK = '******';
 
 /** Keys whose value is a secret whatever it looks like. `key_file` / `ca_file` are paths, not secrets. */
-const SECRET_KEY = /(password|passwd|secret|token|api_?key|credential|private_key)$/i;
+const SECRET_NAME = '(?:password|passwd|secret|token|api_?key|credential|private_key)';
+const SECRET_KEY = new RegExp(`${SECRET_NAME}$`, 'i');
+/** `password=…`, `access_token=…` in a URL's query string (libpq takes `?password=` in a connection string). */
+const SECRET_PARAM = new RegExp(`([?&][^=&#\\s]*${SECRET_NAME}=)[^&#\\s]*`, 'gi');
 
 /**
  * A deep copy with secrets replaced by `******`: values under secret-looking keys, values that came from a
@@ -23,7 +26,12 @@ export function maskSecrets<T>(value: T, secretPaths: readonly string[] = []): T
   return walk(value, '', '') as T;
 }
 
-/** `https://user:pass@host` → `https://user:******@host`. */
+/**
+ * `https://user:pass@host` → `https://user:******@host`, and the values of secret-looking query parameters
+ * (`?password=…`). The password runs to the LAST `@` before any query or fragment: an unencoded `@` or `/` in it
+ * must not leave its tail in clear (if that over-masks the host of a URL that is no URL, nothing leaks).
+ */
 export function maskUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^/@\s]+@/i, `$1:${MASK}@`);
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^?#\s]*@/i, `$1:${MASK}@`).replace(SECRET_PARAM, `$1${MASK}`);
 }

@@ -24,6 +24,17 @@ describe('maskSecrets', () => {
     });
     assert.equal(input.auth.password, 'p');
   });
+
+  it('masks a URL password holding an unencoded @ or /, and secret query parameters', () => {
+    const cases: Array<[string, string]> = [
+      ['postgres://u:p@ss/w@h:5432/db', `postgres://u:${MASK}@h:5432/db`],
+      ['postgres://u@h/db?sslmode=require&password=hunter2', `postgres://u@h/db?sslmode=require&password=${MASK}`],
+      ['https://h/x?access_token=abc&a=1#f', `https://h/x?access_token=${MASK}&a=1#f`],
+      ['https://u:p@h/x?q=a@b', `https://u:${MASK}@h/x?q=a@b`],
+      ['not a url password=x', 'not a url password=x'],
+    ];
+    for (const [url, masked] of cases) assert.equal(maskSecrets({ url }).url, masked, url);
+  });
 });
 
 describe('effective config', () => {
