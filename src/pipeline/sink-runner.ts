@@ -1,8 +1,9 @@
 // SinkRunner: one per sink, the same for every sink type. It takes records from the Router into a buffer (disk
-// queue or memory), cuts batches, keeps at most `request.concurrency` requests in flight, and acknowledges a
-// batch only after the sink delivered or dead-lettered every record of it (see delivery.ts for the retry loop).
+// queue or memory), cuts batches, keeps at most `request.concurrency` requests in flight (plus the sink's
+// `readyAhead` batches being encoded for the next free connection), and acknowledges a batch only after the sink
+// delivered or dead-lettered every record of it (see delivery.ts for the retry loop).
 //
-//   enqueue() ─► accepts() filter ─► RecordBuffer ─► Batcher ─► deliver() ×concurrency ─► sink.send()
+//   enqueue() ─► accepts() filter ─► RecordBuffer ─► Batcher ─► deliver() ×(concurrency + readyAhead) ─► sink.send()
 //        ▲ resolves when durable          ▲ ack(batch) after delivered / dead-lettered ◄──┘
 import type { Logger } from 'pino';
 import type { ComponentStatus } from '../component';
@@ -172,9 +173,9 @@ export class SinkRunner {
     if (!(await this.startSink())) return;
     const batcher = new Batcher(this.buffer!, this.o.config.batch, this.clock);
     const inFlight = new Set<Promise<void>>();
-    const concurrency = this.o.config.request.concurrency;
+    const sends = this.o.config.request.concurrency + (this.o.sink.readyAhead ?? 0);
     for (;;) {
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      while (inFlight.size >= sends) await Promise.race(inFlight);
       // During shutdown one interrupted batch means the sink is not taking records now: stop trying.
       if (this.interrupted) break;
       let batch: BufferBatch | undefined;

@@ -258,4 +258,29 @@ describe('SinkRunner', () => {
     assert.equal(r.status().queuedEvents, 5000);
     await r.stop(100);
   });
+  it('keeps request.concurrency sends open, plus the readyAhead batches a sink asks for', async () => {
+    /** A sink whose every send stays open 20 ms, noting the most it had open at once. */
+    class SlowSink extends ScriptedSink {
+      open = 0;
+      maxOpen = 0;
+      constructor(readonly readyAhead: number | undefined) {
+        super();
+      }
+      override async send(...args: Parameters<ScriptedSink['send']>): Promise<SendResult> {
+        this.maxOpen = Math.max(this.maxOpen, ++this.open);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        this.open--;
+        return super.send(...args);
+      }
+    }
+    for (const [readyAhead, expected] of [[undefined, 2], [1, 3]] as const) {
+      const sink = new SlowSink(readyAhead);
+      const { r } = runner(sink, config({ batch: { max_events: 10 } }), { clock: systemClock });
+      await r.enqueue(logRecords(0, 200));
+      await waitFor(() => r.status().counters.sent === 200, 'all records sent');
+      assert.equal(sink.maxOpen, expected, `readyAhead ${readyAhead}: sends open at once`);
+      assert.deepEqual(sorted(idsOf(sink.delivered)), sorted(range(0, 200)));
+      await r.stop(1000);
+    }
+  });
 });

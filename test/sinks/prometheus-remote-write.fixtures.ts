@@ -55,6 +55,8 @@ export interface FaultAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** A slow server: answer this long after the request arrived. */
+  delayMs?: number;
 }
 
 /**
@@ -63,6 +65,9 @@ export interface FaultAnswer {
  */
 export class FaultInjectingReceiver {
   readonly received: ReceivedRequest[] = [];
+  /** Requests received and not yet answered, and the most there were at once. */
+  private open = 0;
+  maxOpen = 0;
   private readonly answers: FaultAnswer[] = [];
   private server: Server | undefined;
   url = '';
@@ -80,9 +85,13 @@ export class FaultInjectingReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        this.maxOpen = Math.max(this.maxOpen, ++this.open);
         const a = this.answers.shift() ?? { status: 204 };
-        res.writeHead(a.status, a.headers);
-        res.end(a.body ?? '');
+        setTimeout(() => {
+          this.open--;
+          res.writeHead(a.status, a.headers);
+          res.end(a.body ?? '');
+        }, a.delayMs ?? 0);
       });
     };
     this.server = tls ? createHttpsServer(tls, handler) : createServer(handler);

@@ -315,6 +315,18 @@ describe('prometheus_remote_write sink against a FaultInjectingReceiver', () => 
     await sink.close?.();
   });
 
+  it('keeps request.concurrency requests on the wire while the batch built ahead (readyAhead) waits for a connection', async () => {
+    receiver.answer(...Array.from({ length: 3 }, () => ({ status: 204, delayMs: 100 })));
+    const { sink } = makeSink({ request: { concurrency: 2 } });
+    assert.equal(sink.readyAhead, 1);
+    // What the SinkRunner does with this sink: concurrency + readyAhead sends at once.
+    const results = await Promise.all([1, 2, 3].map((t) => sink.send([sample('m', {}, t, t)], { signal, attempt: 1 })));
+    assert.deepEqual(results, [{ kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }]);
+    assert.equal(receiver.received.length, 3);
+    assert.equal(receiver.maxOpen, 2, 'requests the receiver held at once');
+    await sink.close?.();
+  });
+
   it('does not send a request when every record is refused by the encoder', async () => {
     const { sink } = makeSink();
     const r = await sink.send([sample('', {}, 1, 1)], { signal, attempt: 1 });

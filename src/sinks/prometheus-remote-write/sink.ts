@@ -9,6 +9,8 @@ import { RemoteWriteEncoder } from './encode';
 import type { RemoteWriteConfig } from './schema';
 
 export class RemoteWriteSink implements Sink {
+  /** send() encodes and compresses before its first await; the HTTP client keeps request.concurrency connections. */
+  readonly readyAhead = 1;
   /** reuseBody: client.write() compresses the body before its first await, so the next send() may overwrite it. */
   private readonly encoder = new RemoteWriteEncoder({ reuseBody: true });
   private readonly client: RemoteWriteClient;

@@ -46,7 +46,10 @@ export interface HttpClientOptions {
   where: string;
   /** Headers sent on every request (auth, User-Agent, custom headers); per-request headers override them. */
   headers?: Record<string, string>;
-  /** Connections kept per origin; matches the runner's request.concurrency so requests never queue here. */
+  /**
+   * Connections per origin: the sink's request.concurrency, so at most that many requests are on the wire. A
+   * body the sink built ahead (Sink.readyAhead) waits here, in undici's queue, for the next free connection.
+   */
   connections?: number;
 }
 
