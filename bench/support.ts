@@ -1,6 +1,8 @@
 // Helpers the benches share: a bounded pool of concurrent workers, a wall/CPU stopwatch, another process's CPU
-// time (and a service's pid to read it from), a full GC before a clock starts, and a component context that
-// records nothing (benches measure the component, not its logging or metrics).
+// time (and a service's pid to read it from), a full GC before a clock starts, sender and receiver pinned to
+// cores of their own (a diagnostic), and a component context that records nothing (benches measure the
+// component, not its logging or metrics).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -78,6 +80,35 @@ export function servicePid(dataDir: string, service: string): number {
   const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
   if (typeof pid !== 'number') throw new Error(`${file}: no pid`);
   return pid;
+}
+
+/** The CPU list a process may run on (`taskset -p`'s answer, e.g. `0,1` or `0-1`). */
+function cpuList(pid: number): string {
+  const out = execFileSync('taskset', ['-pc', String(pid)], { encoding: 'utf8' });
+  return out.slice(out.lastIndexOf(':') + 1).trim();
+}
+
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Runs `body` with this process on CPU 0 and process `receiverPid` (a server under test) on CPU 1, every thread of
+ * each, then gives both their CPUs back. A diagnostic, not the measurement: it stands for a receiver on a machine
+ * of its own (the usual case for Mimir, M3, VictoriaMetrics, InfluxDB), so a ratio taken this way says whether the
+ * agent keeps up with the receiver when the two do not compete for the same cores.
+ */
+export async function withCoresApart<T>(receiverPid: number, body: () => Promise<T>): Promise<T> {
+  const own = cpuList(process.pid);
+  const theirs = cpuList(receiverPid);
+  pin(process.pid, '0');
+  pin(receiverPid, '1');
+  try {
+    return await body();
+  } finally {
+    pin(process.pid, own);
+    pin(receiverPid, theirs);
+  }
 }
 
 /** What flink_prometheus does with one target's page in a round: read through its memo, then its series book. */
