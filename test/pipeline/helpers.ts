@@ -1,12 +1,16 @@
 // Shared test helpers for the pipeline: a scripted in-process sink, a clock whose sleeps return at once (and
-// record what was asked), a capturing logger, record factories, temp dirs and deadline polling.
-import { mkdtempSync } from 'node:fs';
+// record what was asked), a capturing logger, record factories, temp dirs, deadline polling, and a SinkRunner
+// with a disk buffer around a real sink.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { LogRecord, TelemetryRecord } from '../../src/model';
 import type { SendResult } from '../../src/model/send-result';
 import type { Clock } from '../../src/pipeline/clock';
+import { PipelineMetrics } from '../../src/pipeline/metrics';
+import { SinkRunner } from '../../src/pipeline/sink-runner';
 import type { SendOptions, Sink } from '../../src/sinks/types';
 
 export function tempDir(prefix = 'fta-pipeline-'): string {
@@ -100,3 +104,32 @@ export async function waitFor(cond: () => boolean, what: string, deadlineMs = 30
 }
 
 export const noopCounters = { received: () => undefined, dropped: () => undefined, corrupt: () => undefined };
+
+/**
+ * Runs `fn` with a SinkRunner named `name` over `sink` (a real sink, against its real server): a disk buffer and
+ * dead-letter file in a fresh directory, short backoffs, 2 in flight, a silent log. Stops it and removes the
+ * directory afterwards.
+ */
+export async function withDiskRunner(name: string, sink: Sink, maxEvents: number, fn: (runner: SinkRunner, dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `fta-${name}-runner-`));
+  const runner = new SinkRunner({
+    name,
+    sink,
+    config: {
+      batch: { max_events: maxEvents, max_bytes: 1 << 20, timeout: 20 },
+      buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' },
+      retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 },
+      request: { concurrency: 2, timeout: 10_000 },
+      dead_letter: { max_bytes: 100 << 20 },
+    },
+    dataDir,
+    logger: pino({ level: 'silent' }),
+    metrics: PipelineMetrics.for(new Registry()),
+  });
+  try {
+    await fn(runner, dataDir);
+  } finally {
+    await runner.stop(1000);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

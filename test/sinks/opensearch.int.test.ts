@@ -4,13 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { PipelineMetrics } from '../../src/pipeline/metrics';
-import { SinkRunner } from '../../src/pipeline/sink-runner';
+import { withDiskRunner } from '../pipeline/helpers';
 import { ensureServices } from '../setup/env';
 import { openSearchSink } from '../../src/sinks/opensearch';
 import type { OpenSearchSink } from '../../src/sinks/opensearch/sink';
@@ -141,16 +137,7 @@ describe('opensearch sink [needs: OpenSearch from scripts/env up --only opensear
 
   it('delivers through the SinkRunner end to end: stored once, the conflicting record dead-lettered with its reason', async () => {
     const { sink } = build();
-    const dataDir = mkdtempSync(join(tmpdir(), 'fta-os-runner-'));
-    const runner = new SinkRunner({
-      name: 'search',
-      sink,
-      config: { batch: { max_events: 50, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 }, dead_letter: { max_bytes: 100 << 20 } },
-      dataDir,
-      logger: pino({ level: 'silent' }),
-      metrics: PipelineMetrics.for(new Registry()),
-    });
-    try {
+    await withDiskRunner('search', sink, 50, async (runner, dataDir) => {
       const records = Array.from({ length: 200 }, (_, i) => logRecord(i, i === 120 ? { attributes: { 'file.path': '/x' } } : {}));
       for (let i = 0; i < 200; i += 40) await runner.enqueue(records.slice(i, i + 40));
       const deadline = Date.now() + 60_000;
@@ -162,10 +149,7 @@ describe('opensearch sink [needs: OpenSearch from scripts/env up --only opensear
       assert.equal(dead.length, 1);
       assert.equal(dead[0].record.id, records[120]!.id);
       assert.match(dead[0].reason, /mapper_parsing_exception/);
-    } finally {
-      await runner.stop(1000);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('passes the healthcheck against the real server', async () => {

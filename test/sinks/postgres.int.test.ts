@@ -2,14 +2,9 @@
 // drops it afterwards. Assertions read what the server stored.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { PipelineMetrics } from '../../src/pipeline/metrics';
-import { SinkRunner } from '../../src/pipeline/sink-runner';
+import { withDiskRunner } from '../pipeline/helpers';
 import { ensureServices, type Endpoints } from '../setup/env';
 import { deadLetterPath } from '../../src/pipeline/paths';
 import { postgresSink } from '../../src/sinks/postgres';
@@ -58,25 +53,6 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
     );
     return { samples: Number(n.samples), logs: Number(n.logs), series: Number(n.series) };
   };
-  /** A SinkRunner named "pg" over `sink`, with a disk buffer and dead-letter file in a fresh directory. */
-  const withRunner = async (sink: PostgresSink, fn: (runner: SinkRunner, dataDir: string) => Promise<void>): Promise<void> => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'fta-pg-runner-'));
-    const runner = new SinkRunner({
-      name: 'pg',
-      sink,
-      config: { batch: { max_events: 100, max_bytes: 1 << 20, timeout: 20 }, buffer: { type: 'disk', max_size: 64 << 20, when_full: 'block' }, retry: { initial_backoff: 50, max_backoff: 500, max_elapsed: 0 }, request: { concurrency: 2, timeout: 10_000 }, dead_letter: { max_bytes: 100 << 20 } },
-      dataDir,
-      logger: pino({ level: 'silent' }),
-      metrics: PipelineMetrics.for(new Registry()),
-    });
-    try {
-      await fn(runner, dataDir);
-    } finally {
-      await runner.stop(1000);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  };
-
   before(async () => {
     pg = (await ensureServices(['postgres'])).postgres;
     db = new Client({ host: pg.host, port: pg.port, user: pg.user, database: pg.database });
@@ -201,7 +177,7 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
     assert.match('reason' in direct ? direct.reason : '', /^postgres sink "pg" .*index row size 3\d{3} exceeds btree version 4 maximum 2704 for index "logs_p\d{8}_message_idx" \(54000\)$/);
     assert.deepEqual(await counts(), { samples: 0, logs: 0, series: 0 });
 
-    await withRunner(sink, async (runner, dataDir) => {
+    await withDiskRunner('pg', sink, 100, async (runner, dataDir) => {
       await runner.enqueue(batch);
       await until(() => runner.status().counters.sent + runner.status().counters.deadLettered === batch.length);
       assert.deepEqual([runner.status().counters.sent, runner.status().counters.deadLettered], [3, 2]);
@@ -280,7 +256,7 @@ describe('postgres sink [needs: PostgreSQL from scripts/env up --only postgres]'
 
   it('delivers through the SinkRunner end to end: migrates in start(), every record stored once', async () => {
     const { sink } = build();
-    await withRunner(sink, async (runner) => {
+    await withDiskRunner('pg', sink, 100, async (runner) => {
       const records: TelemetryRecord[] = [];
       for (let i = 0; i < 300; i++) records.push(sample(i), logRecord(i));
       // The second half repeats the first: a replay must not add rows.
