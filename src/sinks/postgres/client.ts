@@ -8,7 +8,7 @@ import type { SendResult } from '../../model/send-result';
 import { classifyNetworkError } from '../shared/http';
 import { COPY_COLUMNS, logsJson, type EncodedBatch } from './encode';
 import { q } from './migrations';
-import type { PostgresConfig } from './schema';
+import { SERVER_PARTS, type PostgresConfig } from './schema';
 
 function readPem(field: string, path: string | undefined, where: string): Buffer | undefined {
   if (!path) return undefined;
@@ -33,7 +33,7 @@ export function sslOptions(cfg: Pick<PostgresConfig, 'sslmode' | 'ca_file' | 'ce
 }
 
 /** The parts of a connection string the schema has already resolved into host, port, user, password and database. */
-const SERVER_PARTS = new Set(['host', 'port', 'user', 'password', 'database']);
+const RESOLVED = new Set<string>(SERVER_PARTS);
 
 /**
  * Everything else a connection string sets (sslmode and the ssl* files as `ssl`, options, application_name, …),
@@ -50,7 +50,7 @@ function connectionStringOptions(cfg: PostgresConfig, where: string): Partial<Po
     // The schema has parsed it already; what is left is reading the sslcert/sslkey/sslrootcert files it names.
     throw new Error(`${where}.connection_string: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const rest = Object.entries(parsed).filter(([k, v]) => !SERVER_PARTS.has(k) && v !== undefined && v !== null && v !== '');
+  const rest = Object.entries(parsed).filter(([k, v]) => !RESOLVED.has(k) && v !== undefined && v !== null && v !== '');
   // The values are what pg's ConnectionParameters reads from the same parser's output (ssl may be a string such as
   // 'no-verify' there), so they are pg's options even where its typings are narrower.
   return Object.fromEntries(rest) as Partial<PoolConfig>;

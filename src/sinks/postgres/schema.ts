@@ -64,7 +64,9 @@ export const postgresSchema = postgresOptions.transform((cfg, ctx) => {
 
 export type PostgresConfig = z.output<typeof postgresSchema>;
 
-type ServerParts = Partial<Pick<PostgresOptions, 'host' | 'port' | 'user' | 'password' | 'database'>>;
+/** The fields a connection string's own parts win over (see postgresSchema); poolConfig() passes pg its other parameters. */
+export const SERVER_PARTS = ['host', 'port', 'user', 'password', 'database'] as const;
+type ServerParts = Partial<Pick<PostgresOptions, (typeof SERVER_PARTS)[number]>>;
 
 const URL_EXAMPLE = 'postgres://user@host:5432/database';
 
