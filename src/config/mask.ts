@@ -4,6 +4,11 @@ export const MASK = '******';
 /** Keys whose value is a secret whatever it looks like. `key_file` / `ca_file` are paths, not secrets. */
 const SECRET_NAME = '(?:password|passwd|secret|token|api_?key|credential|private_key)';
 const SECRET_KEY = new RegExp(`${SECRET_NAME}$`, 'i');
+/** The start of a URL (`https://`, `postgres://`): only such strings carry a password or query to mask. */
+const URL_START = '[a-z][a-z0-9+.-]*:\\/\\/';
+const IS_URL = new RegExp(`^${URL_START}`, 'i');
+/** `scheme://user:` then the password up to the LAST `@` before a query or fragment. */
+const URL_PASSWORD = new RegExp(`^(${URL_START}[^/:@\\s]*):[^?#\\s]*@`, 'i');
 /** `password=…`, `access_token=…` in a URL's query string (libpq takes `?password=` in a connection string). */
 const SECRET_PARAM = new RegExp(`([?&][^=&#\\s]*${SECRET_NAME}=)[^&#\\s]*`, 'gi');
 
@@ -32,6 +37,6 @@ export function maskSecrets<T>(value: T, secretPaths: readonly string[] = []): T
  * must not leave its tail in clear (if that over-masks the host of a URL that is no URL, nothing leaks).
  */
 export function maskUrlPassword(text: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^?#\s]*@/i, `$1:${MASK}@`).replace(SECRET_PARAM, `$1${MASK}`);
+  if (!IS_URL.test(text)) return text;
+  return text.replace(URL_PASSWORD, `$1:${MASK}@`).replace(SECRET_PARAM, `$1${MASK}`);
 }
