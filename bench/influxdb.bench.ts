@@ -13,6 +13,7 @@ import { influxDbSink } from '../src/sinks/influxdb';
 import { gzipLines } from '../src/sinks/influxdb/client';
 import { LineEncoder } from '../src/sinks/influxdb/encode';
 import { influxDbSchema } from '../src/sinks/influxdb/schema';
+import { sendsOpen } from '../src/pipeline/sink-runner';
 import { ensureServices } from '../test/setup/env';
 import { flinkBatch } from './remote-write.bench';
 import { inPool, measure, servicePid, settleHeap, silentContext, withCoresApart, withProcessCpu } from './support';
@@ -122,8 +123,8 @@ export async function run(): Promise<BenchResult> {
           settleHeap();
           const t = await measure(() =>
             withServerCpu(totals[key].agent, () =>
-              // As many sends open as a SinkRunner keeps: concurrency + readyAhead (none for this sink: measured, see docs/pipeline.md).
-              inPool(batches.length, c + (sinks[key].readyAhead ?? 0), async (b) => {
+              // As many sends open as a SinkRunner keeps (this sink builds none ahead: measured, see docs/pipeline.md).
+              inPool(batches.length, sendsOpen(sinks[key], c), async (b) => {
                 const r = await sinks[key].send(batches[b]!, { signal, attempt: 1 });
                 if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
               }),

@@ -12,6 +12,7 @@ import { snappy } from '../src/sinks/prometheus-remote-write/client';
 import { RemoteWriteEncoder } from '../src/sinks/prometheus-remote-write/encode';
 import { remoteWriteSchema } from '../src/sinks/prometheus-remote-write/schema';
 import { testContext } from '../test/sinks/prometheus-remote-write.fixtures';
+import { sendsOpen } from '../src/pipeline/sink-runner';
 import { ensureServices } from '../test/setup/env';
 import type { BenchResult } from './types';
 import { inPool, measure as stopwatch, servicePid, settleHeap, withCoresApart, withProcessCpu } from './support';
@@ -138,7 +139,7 @@ async function measure(url: string, receiverPid: number, runId: string, concurre
     const batches = Array.from({ length: BATCHES }, (_, b) => flinkBatch(runId, slot, b, SERIES, feed));
     settleHeap();
     await clocked(totals[feed], receiverPid, () =>
-      inPool(batches.length, concurrency + (sink.readyAhead ?? 0), async (i) => {
+      inPool(batches.length, sendsOpen(sink, concurrency), async (i) => {
         const r = await sink.send(batches[i]!, { signal, attempt: 1 });
         if (r.kind !== 'ok') throw new Error(`agent path: ${JSON.stringify(r)}`);
       }),

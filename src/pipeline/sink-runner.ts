@@ -23,6 +23,11 @@ import { deadLetterPath, queueDir } from './paths';
 import type { SinkCommonConfig } from './sink-options';
 import { tally, type Tally } from './tally';
 
+/** Batches a runner keeps in sink.send() at once: `request.concurrency` on the wire plus the sink's readyAhead. */
+export function sendsOpen(sink: Sink, concurrency: number): number {
+  return concurrency + (sink.readyAhead ?? 0);
+}
+
 export interface SinkRunnerOptions {
   /** The sink's name in the config (`sinks.<name>`): label, queue folder, dead-letter file. */
   name: string;
@@ -173,7 +178,7 @@ export class SinkRunner {
     if (!(await this.startSink())) return;
     const batcher = new Batcher(this.buffer!, this.o.config.batch, this.clock);
     const inFlight = new Set<Promise<void>>();
-    const sends = this.o.config.request.concurrency + (this.o.sink.readyAhead ?? 0);
+    const sends = sendsOpen(this.o.sink, this.o.config.request.concurrency);
     for (;;) {
       while (inFlight.size >= sends) await Promise.race(inFlight);
       // During shutdown one interrupted batch means the sink is not taking records now: stop trying.
